@@ -1,0 +1,87 @@
+#include "base/op_error.h"
+
+#include <vector>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/status.h"
+
+namespace linx {
+namespace {
+
+constexpr const char* kStageNames[] = {
+    "none",   "mount",      "umount",    "pivot_root", "open_ns", "unshare",
+    "setns",  "chdir",      "thread",    "create",     "open_pidns",
+    "setns_pid", "pipe",    "fork",      "bad_flag",   "bad_in",
+    "bad_argument", "read",
+};
+constexpr int kStageCount = sizeof(kStageNames) / sizeof(kStageNames[0]);
+
+bool IsArgumentStage(Stage s) {
+  return s == Stage::kBadFlag || s == Stage::kBadIn || s == Stage::kBadArgument;
+}
+
+}  // namespace
+
+const char* StageName(Stage stage) {
+  int i = static_cast<int>(stage);
+  return (i >= 0 && i < kStageCount) ? kStageNames[i] : "unknown";
+}
+
+std::optional<Stage> ParseStage(absl::string_view name) {
+  for (int i = 0; i < kStageCount; ++i) {
+    if (name == kStageNames[i]) return static_cast<Stage>(i);
+  }
+  return std::nullopt;
+}
+
+absl::Status MakeOpError(const OpError& error, absl::string_view message) {
+  absl::StatusCode code = IsArgumentStage(error.stage)
+                              ? absl::StatusCode::kInvalidArgument
+                              : ErrnoToStatusCode(error.errno_value);
+  if (code == absl::StatusCode::kOk) code = absl::StatusCode::kUnknown;
+  absl::Status status(code, message);
+  // Fields are NUL-separated: none of them can hold a NUL except `value`,
+  // which goes last and is taken whole.
+  status.SetPayload(
+      kOpErrorPayloadUrl,
+      absl::Cord(absl::StrCat(error.operation, absl::string_view("\0", 1),
+                              static_cast<int>(error.stage),
+                              absl::string_view("\0", 1), error.errno_value,
+                              absl::string_view("\0", 1), error.value)));
+  return status;
+}
+
+std::optional<OpError> GetOpError(const absl::Status& status) {
+  if (status.ok()) return std::nullopt;
+  auto payload = status.GetPayload(kOpErrorPayloadUrl);
+  if (!payload) return std::nullopt;
+  std::string flat(*payload);
+  std::vector<absl::string_view> parts =
+      absl::StrSplit(flat, absl::MaxSplits('\0', 3));
+  if (parts.size() != 4) return std::nullopt;
+  OpError e;
+  int stage = 0;
+  if (!absl::SimpleAtoi(parts[1], &stage) ||
+      !absl::SimpleAtoi(parts[2], &e.errno_value) || stage < 0 ||
+      stage >= kStageCount) {
+    return std::nullopt;
+  }
+  e.operation = std::string(parts[0]);
+  e.stage = static_cast<Stage>(stage);
+  e.value = std::string(parts[3]);
+  return e;
+}
+
+absl::Status PrefixStatus(const absl::Status& status, absl::string_view prefix) {
+  if (status.ok()) return status;
+  absl::Status out(status.code(), absl::StrCat(prefix, status.message()));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
+  return out;
+}
+
+}  // namespace linx

@@ -1,0 +1,61 @@
+// Raw wrappers for mount-related syscalls that glibc 2.36 does not wrap (or
+// wraps only in newer headers), all in one place.
+//
+// Each returns what the syscall returns (-1 with errno set on failure), like
+// the libc functions they stand in for. On a kernel that lacks the syscall
+// they fail with ENOSYS; callers probe for that and fall back. The constants
+// are spelled out here because Debian 12's kernel headers (6.1) predate some
+// of them; the values are kernel ABI and never change.
+#ifndef LINX_BASE_SYSCALLS_H_
+#define LINX_BASE_SYSCALLS_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace linx::sys {
+
+// mount_setattr(2) attributes (linux/mount.h). Kernel 5.12+.
+inline constexpr uint64_t kMountAttrRdonly = 0x00000001;
+inline constexpr uint64_t kMountAttrNosuid = 0x00000002;
+inline constexpr uint64_t kMountAttrNodev = 0x00000004;
+inline constexpr uint64_t kMountAttrNoexec = 0x00000008;
+inline constexpr uint64_t kMountAttrAtimeMask = 0x00000070;
+inline constexpr uint64_t kMountAttrRelatime = 0x00000000;
+inline constexpr uint64_t kMountAttrNoatime = 0x00000010;
+inline constexpr uint64_t kMountAttrStrictatime = 0x00000020;
+inline constexpr uint64_t kMountAttrNodiratime = 0x00000080;
+
+// open_tree(2) / move_mount(2) flags. Kernel 5.2+.
+inline constexpr unsigned kOpenTreeClone = 1;
+inline constexpr unsigned kMoveMountFEmptyPath = 0x00000004;
+inline constexpr unsigned kAtRecursive = 0x8000;
+
+// struct mount_attr (linux/mount.h), MOUNT_ATTR_SIZE_VER0 = 32.
+struct MountAttr {
+  uint64_t attr_set = 0;
+  uint64_t attr_clr = 0;
+  uint64_t propagation = 0;
+  uint64_t userns_fd = 0;
+};
+
+// pivot_root(2). No glibc wrapper exists.
+int PivotRoot(const char* new_root, const char* put_old);
+
+// pidfd_open(2). Kernel 5.3+; setns(2) on a pidfd needs 5.8+.
+int PidfdOpen(pid_t pid, unsigned flags);
+
+// mount_setattr(2). Kernel 5.12+.
+int MountSetattr(int dirfd, const char* path, unsigned flags, MountAttr* attr);
+
+// open_tree(2). Kernel 5.2+.
+int OpenTree(int dirfd, const char* path, unsigned flags);
+
+// move_mount(2). Kernel 5.2+.
+int MoveMount(int from_dirfd, const char* from_path, int to_dirfd,
+              const char* to_path, unsigned flags);
+
+}  // namespace linx::sys
+
+#endif  // LINX_BASE_SYSCALLS_H_

@@ -1,0 +1,61 @@
+// Support for privileged tests: a private mount namespace with a scratch
+// tmpfs, entered once at process start, and a skip macro with a reason.
+//
+// Link a test with //base/testing:privileged_test_main instead of
+// @com_google_googletest//:gtest_main. Before any test runs (and before any
+// thread exists) that main:
+//   1. checks CAP_SYS_ADMIN in the effective set (capget(2), not euid);
+//   2. unshare(CLONE_NEWNS), then makes "/" MS_REC|MS_PRIVATE so nothing
+//      propagates back to the host;
+//   3. mounts a fresh tmpfs at a scratch directory ($TEST_TMPDIR, else a new
+//      directory under /tmp) so every directory a test makes lives on it.
+// The namespace dies with the test process, taking every mount with it; the
+// host's own mount table is never touched.
+//
+//   TEST(UmountTest, NotAMountPointFailsWithEinval) {
+//     LINX_SKIP_UNLESS_PRIVILEGED();
+//     std::string dir = linx::testing::MakeScratchDir("x");
+//     ...
+//   }
+#ifndef LINX_BASE_TESTING_PRIVILEGED_H_
+#define LINX_BASE_TESTING_PRIVILEGED_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+
+namespace linx::testing {
+
+// True when `cap` (e.g. CAP_SYS_ADMIN) is in this thread's effective set.
+bool HasCapability(int cap);
+
+// Enters a private mount namespace with a scratch tmpfs as described above.
+// Call once, single-threaded. On success Privileged() is true and
+// ScratchRoot() names the tmpfs.
+absl::Status EnterPrivateMountSandbox();
+
+// Whether EnterPrivateMountSandbox succeeded, and why not otherwise.
+bool Privileged();
+const std::string& PrivilegeSkipReason();
+
+// The scratch tmpfs root ("" when not privileged).
+const std::string& ScratchRoot();
+
+// Creates a fresh, uniquely named directory under ScratchRoot() (or under
+// $TEST_TMPDIR when unprivileged) and returns its path. `hint` is part of
+// the name.
+std::string MakeScratchDir(absl::string_view hint);
+
+}  // namespace linx::testing
+
+#define LINX_SKIP_UNLESS_PRIVILEGED()                                    \
+  do {                                                                   \
+    if (!::linx::testing::Privileged()) {                                \
+      GTEST_SKIP() << "needs a private mount namespace: "                \
+                   << ::linx::testing::PrivilegeSkipReason();            \
+    }                                                                    \
+  } while (0)
+
+#endif  // LINX_BASE_TESTING_PRIVILEGED_H_
