@@ -1,0 +1,529 @@
+#include "nsexec/nsexec.h"
+
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/eintr.h"
+#include "base/op_error.h"
+#include "base/status.h"
+#include "base/syscalls.h"
+#include "base/unique_fd.h"
+#include "nsexec/internal/pid_open_mode.h"
+
+namespace linx {
+
+struct Namespace::Handle {
+  enum class Kind { kPid, kPath, kPidfd } kind = Kind::kPath;
+  // Passed to setns(mnt, CLONE_NEWNS): a pidfd (Pid on 5.8+, Pidfd) or a
+  // mount-namespace file.
+  UniqueFd mnt;
+  // True when `mnt` is a pidfd: the PID namespace comes from the same fd.
+  bool mnt_is_pidfd = false;
+  // The PID namespace file for the proc path (Pid via /proc, Path with a
+  // pidns_path). Invalid when not opened; see pidns_errno.
+  UniqueFd pidns;
+  // Why `pidns` could not be opened (reported at stage open_pidns), or 0.
+  int pidns_errno = 0;
+  // Whether RunInForked enters a PID namespace at all.
+  bool wants_pidns = false;
+  pid_t pid = 0;
+  std::string path;
+  std::string pidns_path;
+  int user_pidfd = -1;
+
+  int pidns_fd() const { return mnt_is_pidfd ? mnt.get() : pidns.get(); }
+};
+
+namespace nsexec_internal {
+namespace {
+
+std::atomic<int> g_pid_open_mode{static_cast<int>(PidOpenMode::kAuto)};
+
+void* ProbeThread(void* arg) {
+  int* fd_and_err = static_cast<int*>(arg);
+  // Re-joining our own mount namespace changes nothing but this thread's
+  // root and cwd, and this thread is thrown away.
+  if (::unshare(CLONE_FS) != 0 || ::setns(fd_and_err[0], CLONE_NEWNS) != 0) {
+    fd_and_err[1] = errno;
+  }
+  return nullptr;
+}
+
+bool ProbePidfdSetns() {
+  UniqueFd self(sys::PidfdOpen(::getpid(), 0));
+  if (!self.valid()) return false;  // ENOSYS before 5.3
+  int fd_and_err[2] = {self.get(), 0};
+  pthread_t t;
+  if (::pthread_create(&t, nullptr, &ProbeThread, fd_and_err) != 0) {
+    return false;
+  }
+  ::pthread_join(t, nullptr);
+  // Before 5.8 setns(2) rejects a pidfd as "not a namespace file" with
+  // EINVAL, ahead of any permission check; EPERM means it was understood.
+  return fd_and_err[1] != EINVAL && fd_and_err[1] != EBADF;
+}
+
+}  // namespace
+
+void SetPidOpenModeForTesting(PidOpenMode mode) {
+  g_pid_open_mode.store(static_cast<int>(mode));
+}
+
+bool PidfdSetnsSupported() {
+  static const bool supported = ProbePidfdSetns();
+  return supported;
+}
+
+}  // namespace nsexec_internal
+
+namespace {
+
+using nsexec_internal::PidOpenMode;
+
+absl::Status BadIn(absl::string_view value, absl::string_view why) {
+  return MakeOpError({"open_ns", Stage::kBadIn, 0, std::string(value)},
+                     absl::StrCat("bad_in: namespace target \"",
+                                  absl::CHexEscape(value), "\": ", why));
+}
+
+// "<stage>: <ERRNO> (<description>)", the message every stage error has.
+absl::Status StageError(absl::string_view operation, Stage stage, int err) {
+  return MakeOpError(
+      {std::string(operation), stage, err, ""},
+      absl::StrCat(StageName(stage), ": ", ErrnoDescription(err)));
+}
+
+absl::Status OpenError(Stage stage, int err, absl::string_view what) {
+  return MakeOpError(
+      {"open_ns", stage, err, ""},
+      absl::StrCat(StageName(stage), ": ", what, ": ", ErrnoDescription(err)));
+}
+
+// A no-such-process answer is ENOENT whichever way the process was looked
+// up (pidfd_open says ESRCH, /proc/<pid> says ENOENT), so callers see one
+// errno on every kernel.
+absl::Status NoSuchProcess(pid_t pid, absl::string_view how) {
+  return MakeOpError({"open_ns", Stage::kOpenNs, ENOENT, ""},
+                     absl::StrCat("open_ns: ", how, ": no such process ", pid,
+                                  ": ", ErrnoDescription(ENOENT)));
+}
+
+bool UsePidfd() {
+  switch (static_cast<PidOpenMode>(
+      nsexec_internal::g_pid_open_mode.load(std::memory_order_relaxed))) {
+    case PidOpenMode::kPidfd:
+      return true;
+    case PidOpenMode::kProcDir:
+      return false;
+    case PidOpenMode::kAuto:
+      break;
+  }
+  return nsexec_internal::PidfdSetnsSupported();
+}
+
+const char* NsTypeName(int type) {
+  switch (type) {
+    case CLONE_NEWNS:
+      return "mount";
+    case CLONE_NEWPID:
+      return "pid";
+    case CLONE_NEWNET:
+      return "net";
+    case CLONE_NEWUTS:
+      return "uts";
+    case CLONE_NEWIPC:
+      return "ipc";
+    case CLONE_NEWUSER:
+      return "user";
+    case CLONE_NEWCGROUP:
+      return "cgroup";
+    case CLONE_NEWTIME:
+      return "time";
+  }
+  return "unknown";
+}
+
+// Opens a namespace file for setns(2). Only regular files are opened
+// (nsfs inodes are S_IFREG): a FIFO or device could block or act on open.
+// An nsfs file of the wrong type is refused here (NS_GET_NSTYPE, 4.11+); a
+// regular file that is no namespace at all is left for setns(2) to refuse
+// with EINVAL, which is the kernel's own answer.
+absl::StatusOr<UniqueFd> OpenNsFile(absl::string_view path, int want_type,
+                                    Stage stage) {
+  std::string p(path);
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) {
+    int err = errno;
+    return OpenError(stage, err, absl::StrCat("stat ", p));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return OpenError(stage, EINVAL,
+                     absl::StrCat(p, " is not a namespace file"));
+  }
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd.valid()) {
+    int err = errno;
+    return OpenError(stage, err, absl::StrCat("open ", p));
+  }
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return OpenError(stage, EINVAL,
+                     absl::StrCat(p, " is not a namespace file"));
+  }
+  int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
+  if (type >= 0 && type != want_type) {
+    return OpenError(
+        stage, EINVAL,
+        absl::StrCat(p, " is a ", NsTypeName(type), " namespace, not a ",
+                     NsTypeName(want_type), " namespace"));
+  }
+  return fd;
+}
+
+absl::Status CheckPath(absl::string_view path) {
+  if (path.empty()) return BadIn(path, "empty path");
+  if (path.find('\0') != absl::string_view::npos) {
+    return BadIn(path, "path contains NUL");
+  }
+  if (path[0] != '/') return BadIn(path, "path must be absolute");
+  return absl::OkStatus();
+}
+
+// Async signals are blocked on workers: a handler run there would run in
+// the target's mount namespace, with its root and cwd, and open the wrong
+// files. Synchronous faults stay deliverable (blocking them kills anyway).
+void BlockAsyncSignals() {
+  sigset_t set;
+  ::sigfillset(&set);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) {
+    ::sigdelset(&set, sig);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &set, nullptr);
+}
+
+// Steps 1-2 of the threading model, on the worker.
+StageErrno EnterMountNamespace(const Namespace::Handle* h) {
+  BlockAsyncSignals();
+  // setns(2): "a process may not reassociate with a new mount namespace if
+  // it is multithreaded" unless it has its own fs_struct (root, cwd):
+  // EINVAL otherwise. libmount skips this step (iovisor/bcc#2187).
+  if (::unshare(CLONE_FS) != 0) return {Stage::kUnshare, errno};
+  // setns(CLONE_NEWNS) also sets this thread's root and cwd to the target
+  // namespace's root.
+  if (h != nullptr && ::setns(h->mnt.get(), CLONE_NEWNS) != 0) {
+    return {Stage::kSetns, errno};
+  }
+  return {};
+}
+
+absl::Status SpawnAndJoin(void* (*main)(void*), void* arg,
+                          absl::string_view operation) {
+  pthread_t t;
+  // pthread_create and pthread_join return their error; errno is not set.
+  int err = ::pthread_create(&t, nullptr, main, arg);
+  if (err != 0) return StageError(operation, Stage::kThread, err);
+  err = ::pthread_join(t, nullptr);
+  if (err != 0) return StageError(operation, Stage::kThread, err);
+  return absl::OkStatus();
+}
+
+struct RunInWorker {
+  const Namespace::Handle* ns;
+  absl::string_view operation;
+  absl::FunctionRef<absl::Status()> fn;
+  absl::Status result;
+};
+
+void* RunInMain(void* arg) {
+  auto* w = static_cast<RunInWorker*>(arg);
+  StageErrno e = EnterMountNamespace(w->ns);
+  if (!e.ok()) {
+    w->result = StageError(w->operation, e.stage, e.errno_value);
+    return nullptr;
+  }
+  w->result = w->fn();
+  return nullptr;
+}
+
+struct ForkedWorker {
+  const Namespace::Handle* ns;
+  absl::string_view operation;
+  ForkedFn fn;
+  void* arg;
+  absl::Status result;
+};
+
+absl::Status ChildDiedError(absl::string_view operation, pid_t child,
+                            int wstatus) {
+  std::string how;
+  if (WIFSIGNALED(wstatus)) {
+    const char* abbrev = ::sigabbrev_np(WTERMSIG(wstatus));
+    how = absl::StrCat("was killed by signal ", WTERMSIG(wstatus), " (SIG",
+                       abbrev != nullptr ? abbrev : "?", ")");
+  } else if (WIFEXITED(wstatus)) {
+    how = absl::StrCat("exited with status ", WEXITSTATUS(wstatus));
+  } else {
+    how = absl::StrCat("ended with wait status ", wstatus);
+  }
+  absl::Status coded = MakeOpError(
+      {std::string(operation), Stage::kFork, 0, ""},
+      absl::StrCat("fork: child ", child, " ", how, " before reporting"));
+  // errno 0 would map to kUnknown; the child was cut short: kAborted.
+  absl::Status out(absl::StatusCode::kAborted, coded.message());
+  coded.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
+  return out;
+}
+
+// The child of RunInForked. Async-signal-safe code only: the process may
+// have had other threads (holding malloc or stdio locks) when it was
+// cloned, and no atfork handler ran. Raw syscalls, so that no sanitizer
+// interceptor runs either.
+[[noreturn]] void ForkedChild(ForkedFn fn, void* arg, int report_fd) {
+  StageErrno r = fn(arg);
+  long n;
+  do {
+    n = ::syscall(SYS_write, report_fd, &r, sizeof(r));
+  } while (n == -1 && errno == EINTR);
+  ::syscall(SYS_exit_group, 0);
+  __builtin_unreachable();
+}
+
+void* ForkedMain(void* arg) {
+  auto* w = static_cast<ForkedWorker*>(arg);
+  const Namespace::Handle* h = w->ns;
+  StageErrno e = EnterMountNamespace(h);
+  if (!e.ok()) {
+    w->result = StageError(w->operation, e.stage, e.errno_value);
+    return nullptr;
+  }
+  if (h != nullptr && h->wants_pidns) {
+    if (h->pidns_fd() < 0) {
+      w->result = StageError(w->operation, Stage::kOpenPidns,
+                             h->pidns_errno != 0 ? h->pidns_errno : EBADF);
+      return nullptr;
+    }
+    // Changes pid_ns_for_children of this thread only: the thread itself
+    // stays where it is; its next child is born in the target namespace.
+    if (::setns(h->pidns_fd(), CLONE_NEWPID) != 0) {
+      w->result = StageError(w->operation, Stage::kSetnsPid, errno);
+      return nullptr;
+    }
+  }
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    w->result = StageError(w->operation, Stage::kPipe, errno);
+    return nullptr;
+  }
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  // A plain fork without glibc's atfork handlers (which would take every
+  // malloc arena lock, contending with the caller's other threads) and with
+  // no exit signal: a "clone child" that only waitpid(__WCLONE) sees, so a
+  // caller's SIGCHLD handler or waitpid(-1) loop can neither be woken by it
+  // nor reap it, and SIGCHLD=SIG_IGN does not auto-reap it.
+  long child = ::syscall(SYS_clone, 0L, nullptr, nullptr, nullptr, 0L);
+  if (child < 0) {
+    // ENOMEM: the target PID namespace's init has exited (pid_namespaces(7)).
+    w->result = StageError(w->operation, Stage::kFork, errno);
+    return nullptr;
+  }
+  if (child == 0) ForkedChild(w->fn, w->arg, write_end.get());
+  write_end.reset();
+
+  StageErrno report;
+  size_t got = 0;
+  while (got < sizeof(report)) {
+    ssize_t n = RetryOnEintr([&] {
+      return ::read(read_end.get(), reinterpret_cast<char*>(&report) + got,
+                    sizeof(report) - got);
+    });
+    if (n <= 0) break;  // EOF: the child died without reporting
+    got += static_cast<size_t>(n);
+  }
+  int wstatus = 0;
+  pid_t reaped = RetryOnEintr(
+      [&] { return ::waitpid(static_cast<pid_t>(child), &wstatus, __WCLONE); });
+  int wait_err = reaped < 0 ? errno : 0;
+  if (got == sizeof(report)) {
+    w->result = report.ok() ? absl::OkStatus()
+                            : StageError(w->operation, report.stage,
+                                         report.errno_value);
+  } else if (reaped < 0) {
+    w->result =
+        MakeOpError({std::string(w->operation), Stage::kFork, wait_err, ""},
+                    absl::StrCat("fork: child ", child,
+                                 " sent no report and could not be reaped: ",
+                                 ErrnoDescription(wait_err)));
+  } else {
+    w->result =
+        ChildDiedError(w->operation, static_cast<pid_t>(child), wstatus);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Namespace Namespace::Self() { return Namespace(nullptr); }
+
+absl::StatusOr<Namespace> Namespace::Pid(pid_t pid) {
+  if (pid <= 0) {
+    return BadIn(absl::StrCat("pid:", pid), "pid must be positive");
+  }
+  auto h = std::make_shared<Handle>();
+  h->kind = Handle::Kind::kPid;
+  h->pid = pid;
+  h->wants_pidns = true;
+  if (UsePidfd()) {
+    // One pidfd names this process for as long as we hold it; setns(2)
+    // through it fails with ESRCH once the process is gone, however the
+    // pid number is reused meanwhile.
+    h->mnt.reset(sys::PidfdOpen(pid, 0));
+    if (!h->mnt.valid()) {
+      int err = errno;
+      if (err == ESRCH) return NoSuchProcess(pid, "pidfd_open");
+      return OpenError(Stage::kOpenNs, err,
+                       absl::StrCat("pidfd_open(", pid, ")"));
+    }
+    h->mnt_is_pidfd = true;
+    return Namespace(std::move(h));
+  }
+  // The /proc/<pid> inode is bound to this process (its struct pid): lookups
+  // through it fail with ENOENT once the process is gone, even if the number
+  // is reused. Both namespace files come from this one handle.
+  std::string dir_path = absl::StrCat("/proc/", pid);
+  UniqueFd dir(::open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) {
+    int err = errno;
+    if (err == ENOENT)
+      return NoSuchProcess(pid, absl::StrCat("open ", dir_path));
+    return OpenError(Stage::kOpenNs, err, absl::StrCat("open ", dir_path));
+  }
+  h->mnt.reset(::openat(dir.get(), "ns/mnt", O_RDONLY | O_CLOEXEC));
+  if (!h->mnt.valid()) {
+    int err = errno;
+    if (err == ENOENT) {
+      return NoSuchProcess(pid, absl::StrCat("open ", dir_path, "/ns/mnt"));
+    }
+    return OpenError(Stage::kOpenNs, err,
+                     absl::StrCat("open ", dir_path, "/ns/mnt"));
+  }
+  // Opened eagerly so the PID namespace is fixed now, from the same handle;
+  // a failure is kept and reported at stage open_pidns by RunInForked only.
+  h->pidns.reset(::openat(dir.get(), "ns/pid", O_RDONLY | O_CLOEXEC));
+  if (!h->pidns.valid()) h->pidns_errno = errno;
+  return Namespace(std::move(h));
+}
+
+absl::StatusOr<Namespace> Namespace::Path(absl::string_view path) {
+  RETURN_IF_ERROR(CheckPath(path));
+  auto h = std::make_shared<Handle>();
+  h->kind = Handle::Kind::kPath;
+  h->path = std::string(path);
+  ASSIGN_OR_RETURN(h->mnt, OpenNsFile(path, CLONE_NEWNS, Stage::kOpenNs));
+  return Namespace(std::move(h));
+}
+
+absl::StatusOr<Namespace> Namespace::Path(absl::string_view mnt_path,
+                                          absl::string_view pidns_path) {
+  RETURN_IF_ERROR(CheckPath(mnt_path));
+  RETURN_IF_ERROR(CheckPath(pidns_path));
+  auto h = std::make_shared<Handle>();
+  h->kind = Handle::Kind::kPath;
+  h->path = std::string(mnt_path);
+  h->pidns_path = std::string(pidns_path);
+  h->wants_pidns = true;
+  ASSIGN_OR_RETURN(h->mnt, OpenNsFile(mnt_path, CLONE_NEWNS, Stage::kOpenNs));
+  ASSIGN_OR_RETURN(h->pidns,
+                   OpenNsFile(pidns_path, CLONE_NEWPID, Stage::kOpenPidns));
+  return Namespace(std::move(h));
+}
+
+absl::StatusOr<Namespace> Namespace::Pidfd(int pidfd) {
+  if (pidfd < 0) {
+    return BadIn(absl::StrCat("pidfd:", pidfd), "negative descriptor");
+  }
+  auto h = std::make_shared<Handle>();
+  h->kind = Handle::Kind::kPidfd;
+  h->user_pidfd = pidfd;
+  h->wants_pidns = true;
+  h->mnt_is_pidfd = true;
+  h->mnt.reset(::fcntl(pidfd, F_DUPFD_CLOEXEC, 0));
+  if (!h->mnt.valid()) {
+    int err = errno;
+    return OpenError(Stage::kOpenNs, err, absl::StrCat("dup pidfd ", pidfd));
+  }
+  return Namespace(std::move(h));
+}
+
+absl::StatusOr<Namespace> Namespace::Parse(absl::string_view spec) {
+  if (spec == "self") return Self();
+  if (absl::StartsWith(spec, "pid:")) {
+    absl::string_view digits = spec.substr(4);
+    int pid = 0;
+    bool all_digits = !digits.empty() && digits.size() <= 10;
+    for (char c : digits) all_digits = all_digits && absl::ascii_isdigit(c);
+    if (!all_digits || !absl::SimpleAtoi(digits, &pid) || pid <= 0) {
+      return BadIn(spec, "expected pid:N with N a positive integer");
+    }
+    return Pid(pid);
+  }
+  if (absl::StartsWith(spec, "path:")) return Path(spec.substr(5));
+  return BadIn(spec, "expected self, pid:N or path:P");
+}
+
+bool Namespace::is_self() const { return handle_ == nullptr; }
+
+pid_t Namespace::pid() const { return handle_ ? handle_->pid : 0; }
+
+std::string Namespace::Describe() const {
+  if (!handle_) return "";
+  switch (handle_->kind) {
+    case Handle::Kind::kPid:
+      return absl::StrCat("mount namespace of pid ", handle_->pid);
+    case Handle::Kind::kPath:
+      return absl::StrCat("mount namespace at ", handle_->path);
+    case Handle::Kind::kPidfd:
+      return absl::StrCat("mount namespace of pidfd ", handle_->user_pidfd);
+  }
+  return "";
+}
+
+absl::Status RunIn(const Namespace& ns, absl::string_view operation,
+                   absl::FunctionRef<absl::Status()> fn) {
+  RunInWorker w{ns.handle().get(), operation, fn, absl::OkStatus()};
+  RETURN_IF_ERROR(SpawnAndJoin(&RunInMain, &w, operation));
+  return w.result;
+}
+
+absl::Status RunInForked(const Namespace& ns, absl::string_view operation,
+                         ForkedFn fn, void* arg) {
+  if (fn == nullptr) {
+    return MakeOpError({std::string(operation), Stage::kBadArgument, 0, "fn"},
+                       "bad_argument: fn is null");
+  }
+  ForkedWorker w{ns.handle().get(), operation, fn, arg, absl::OkStatus()};
+  RETURN_IF_ERROR(SpawnAndJoin(&ForkedMain, &w, operation));
+  return w.result;
+}
+
+}  // namespace linx
