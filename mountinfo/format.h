@@ -1,0 +1,64 @@
+// Output formats for a parsed mount table: the JSON object `linx list --json`
+// prints, and the findmnt-like table of `linx list`.
+//
+//   absl::StatusOr<linx::MountTable> t = linx::ReadMountInfo();
+//   std::string out;
+//   linx::AppendMountTableJson(*t, &out);   // {"mounts": [...], "skipped":
+//   [...]} std::fwrite(out.data(), 1, out.size(), stdout);
+//
+// Pure functions: no I/O, thread-safe, they only append to `out`.
+#ifndef LINX_MOUNTINFO_FORMAT_H_
+#define LINX_MOUNTINFO_FORMAT_H_
+
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
+#include "mountinfo/mountinfo.h"
+
+namespace linx {
+
+// Appends `s` as a JSON string literal (with the quotes).
+//
+// Valid UTF-8 is copied as is (including U+FFFE and other non-characters);
+// '"', '\\' and bytes below 0x20 are escaped (\n, \t, \r, \b, \f, else
+// \u00XX). Each byte that is not part of a valid UTF-8 sequence (strict
+// RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) becomes the
+// lone surrogate U+DC00+byte, written as `\udcXX` (0x80 <= byte <= 0xFF):
+// Python's "surrogateescape". This is unambiguous: valid UTF-8 can never
+// produce a lone surrogate, so a decoder that maps U+DC80..U+DCFF back to
+// bytes 0x80..0xFF recovers the exact input (JsonStringToBytes in the tests;
+// Python: json.loads(s).encode("utf-8", "surrogateescape")).
+void AppendJsonString(absl::string_view s, std::string* out);
+
+// Appends exactly one JSON object, no trailing newline:
+//   {"mounts": [{"id": 24, "parent_id": 1, "major": 0, "minor": 22,
+//     "root": "/", "target": "/sys", "vfs_options": "rw,nosuid",
+//     "optional_fields": ["shared:7"], "shared": 7, "master": null,
+//     "propagate_from": null, "unbindable": false, "fstype": "sysfs",
+//     "source": "sysfs", "fs_options": "rw"}],
+//    "skipped": [{"line": 12, "field": "major:minor", "reason": "..."}]}
+// Strings are the decoded values, encoded with AppendJsonString.
+void AppendMountTableJson(const MountTable& table, std::string* out);
+
+// The same JSON text as AppendMountTableJson, handed to `write` in pieces of
+// roughly `chunk_size` bytes (never split inside an entry's UTF-8 text), so
+// a caller can stream a huge table without holding the whole output. Stops
+// and returns false as soon as `write` returns false; true otherwise.
+bool WriteMountTableJson(const MountTable& table, size_t chunk_size,
+                         absl::FunctionRef<bool(absl::string_view)> write);
+
+// Appends a findmnt -l style table with a header line and the columns
+// ID PARENT MAJ:MIN TARGET SOURCE FSTYPE PROPAGATION OPTIONS. Columns are
+// padded to the widest value; bytes that would break the layout (blanks,
+// control bytes, backslash) are shown as octal escapes like the kernel's
+// (`\040`), so each entry stays on one line. Skipped lines are not listed
+// (the CLI reports them on stderr).
+void AppendMountTableText(const MountTable& table, std::string* out);
+
+// "shared:7,master:2" / "private" / "unbindable": the propagation column.
+std::string PropagationSummary(const MountEntry& e);
+
+}  // namespace linx
+
+#endif  // LINX_MOUNTINFO_FORMAT_H_

@@ -1,0 +1,52 @@
+#!/bin/bash
+# End-to-end checks of `linx list`: exit statuses, one JSON object, the
+# surrogateescape round trip of a non-UTF-8 byte, strict mode.
+set -uo pipefail
+linx="$1"
+corpus="$(dirname "$2")"
+fail=0
+check() {  # check NAME WANT_RC CMD...
+  local name="$1" want="$2"; shift 2
+  "$@" >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err"
+  local rc=$?
+  if [[ $rc != "$want" ]]; then
+    echo "FAIL $name: exit $rc, want $want"; cat "$TEST_TMPDIR/err"; fail=1
+  else
+    echo "ok   $name"
+  fi
+}
+check help 0 "$linx" list --help
+check usage_unknown 2 "$linx" list --nope
+check usage_pid_and_file 2 "$linx" list --pid 1 --file /x
+check usage_bad_pid 2 "$linx" list --pid 12x
+check usage_missing_value 2 "$linx" list --file
+check missing_file 1 "$linx" list --file /nonexistent/mountinfo
+check strict_malformed 1 "$linx" list --strict --file "$corpus/snapd-malformed-alpha-major.txt"
+check lenient_malformed 0 "$linx" list --json --file "$corpus/snapd-malformed-alpha-major.txt"
+check self_table 0 "$linx" list
+check self_json 0 "$linx" list --json
+python3 - "$TEST_TMPDIR/out" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+assert set(d) == {"mounts", "skipped"}, d.keys()
+assert any(m["target"] == "/" for m in d["mounts"]), "no / entry"
+print("ok   self_json_is_one_object")
+PY
+check pid_json 0 "$linx" list --json --pid $$
+check non_utf8 0 "$linx" list --json --file "$corpus/tailhook-libmount-non-utf8.txt"
+python3 - "$TEST_TMPDIR/out" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+t = d["mounts"][0]["target"]
+assert t.encode("utf-8", "surrogateescape") == b"/\xff", repr(t)
+print("ok   non_utf8_round_trip")
+PY
+check escapes 0 "$linx" list --json --file "$corpus/snapd-escapes-in-every-field.txt"
+python3 - "$TEST_TMPDIR/out" <<'PY' || fail=1
+import json, sys
+m = json.load(open(sys.argv[1], encoding="utf-8"))["mounts"][0]
+assert m["target"] == "/mnt 2" and m["optional_fields"] == ["mas ter:1"], m
+assert m["fs_options"] == "rw ,errors=continue", m
+print("ok   escapes_decoded")
+PY
+exit $fail

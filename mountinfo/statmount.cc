@@ -1,0 +1,449 @@
+#include "mountinfo/statmount.h"
+
+#include <fcntl.h>
+#include <sys/fanotify.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "base/op_error.h"
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "mountinfo/internal/kernel.h"
+#include "mountinfo/mountinfo.h"
+
+namespace linx {
+namespace {
+
+using kabi::MntIdReq;
+
+absl::Status SysError(absl::string_view operation, Stage stage, int err,
+                      std::string value) {
+  OpError e;
+  e.operation = std::string(operation);
+  e.stage = stage;
+  e.errno_value = err;
+  e.value = std::move(value);
+  std::string msg = absl::StrCat(operation);
+  if (!e.value.empty()) absl::StrAppend(&msg, "(", e.value, ")");
+  absl::StrAppend(&msg, ": ", ErrnoDescription(err));
+  return MakeOpError(e, msg);
+}
+
+// Fields every listing asks for. PROPAGATE_FROM is added per mount.
+constexpr uint64_t kBaseMask =
+    kabi::kStatmountSbBasic | kabi::kStatmountMntBasic |
+    kabi::kStatmountMntRoot | kabi::kStatmountMntPoint |
+    kabi::kStatmountFsType | kabi::kStatmountMntNsId |
+    kabi::kStatmountMntOpts | kabi::kStatmountFsSubtype |
+    kabi::kStatmountSbSource;
+
+// -1 unknown, 0 missing, 1 present.
+std::atomic<int> g_probe[5] = {-1, -1, -1, -1, -1};
+
+MntIdReq MakeReq(uint64_t mnt_id, uint64_t param, uint64_t ns_id) {
+  MntIdReq r;
+  r.size = ns_id != 0 ? kabi::kMntIdReqSizeVer1 : kabi::kMntIdReqSizeVer0;
+  r.mnt_id = mnt_id;
+  r.param = param;
+  r.mnt_ns_id = ns_id;
+  return r;
+}
+
+// One statmount(2) into `buf`, growing it on EOVERFLOW. Returns 0 or errno.
+int StatmountInto(uint64_t id, uint64_t ns_id, uint64_t mask,
+                  std::vector<uint64_t>* buf) {
+  if (buf->size() < 1024) buf->resize(1024);  // 8 KiB
+  MntIdReq req = MakeReq(id, mask, ns_id);
+  for (;;) {
+    auto* sm = reinterpret_cast<kabi::Statmount*>(buf->data());
+    if (kabi::SysStatmount(&req, sm, buf->size() * sizeof(uint64_t), 0) == 0) {
+      return 0;
+    }
+    int err = errno;
+    if (err != EOVERFLOW || buf->size() >= (size_t{1} << 24)) return err;
+    buf->resize(buf->size() * 2);
+  }
+}
+
+bool ProbeStatmount() {
+  MntIdReq req = MakeReq(kListmountRoot, 0, 0);
+  uint64_t id = 0;
+  if (kabi::SysListmount(&req, &id, 1, 0) != 1) return false;
+  std::vector<uint64_t> buf;
+  // STATMOUNT_SUPPORTED_MASK (0x1000, 6.15) answers directly where it
+  // exists; otherwise the root mount's reply must carry sb_source (6.13),
+  // which arrived after mnt_opts (6.10) and fs_subtype.
+  constexpr uint64_t kSupportedMask = 0x1000;
+  if (StatmountInto(id, 0, kSupportedMask, &buf) == 0) {
+    auto* sm = reinterpret_cast<const kabi::Statmount*>(buf.data());
+    if (sm->mask & kSupportedMask) {
+      // supported_mask follows opt_sec_array in struct statmount.
+      uint64_t supported = sm->spare2[0];
+      constexpr uint64_t kNeed = kBaseMask | kabi::kStatmountPropagateFrom;
+      return (supported & kNeed) == kNeed;
+    }
+  }
+  if (StatmountInto(id, 0, kBaseMask, &buf) != 0) return false;
+  auto* sm = reinterpret_cast<const kabi::Statmount*>(buf.data());
+  return (sm->mask & kabi::kStatmountSbSource) != 0;
+}
+
+bool ProbeStatx(unsigned mask) {
+  uint64_t id = 0;
+  unsigned got = 0;
+  if (kabi::StatxMountId("/", 0, mask, &id, &got, nullptr, nullptr) != 0) {
+    return false;
+  }
+  return (got & mask) != 0;
+}
+
+bool ProbeNsId() {
+  UniqueFd fd(::open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  uint64_t id = 0;
+  if (::ioctl(fd.get(), kabi::kNsGetMntnsId, &id) != 0 || id == 0) {
+    return false;
+  }
+  // listmount must accept it too (mnt_id_req VER1).
+  MntIdReq req = MakeReq(kListmountRoot, 0, id);
+  uint64_t one = 0;
+  return kabi::SysListmount(&req, &one, 1, 0) >= 0;
+}
+
+bool ProbeFanotify() {
+  if (kabi::Pretended(KernelFeature::kFanotifyMount)) return false;
+  UniqueFd fd(::fanotify_init(kabi::kFanReportMnt | FAN_CLOEXEC, O_RDONLY));
+  return fd.valid();
+}
+
+absl::StatusOr<uint64_t> NsIdOfPath(const std::string& path, pid_t pid) {
+  if (kabi::Pretended(KernelFeature::kMountNamespaceId)) {
+    return SysError("mnt_ns_id", Stage::kRead, ENOSYS, path);
+  }
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    int err = errno;
+    if (err == ENOENT && pid > 0) {
+      return SysError("mnt_ns_id", Stage::kOpenNs, ENOENT,
+                      absl::StrCat("pid ", pid));
+    }
+    return SysError("mnt_ns_id", Stage::kOpenNs, err, path);
+  }
+  uint64_t id = 0;
+  if (::ioctl(fd.get(), kabi::kNsGetMntnsId, &id) != 0) {
+    int err = errno;
+    // Kernels before 6.11 answer an unknown nsfs ioctl with ENOTTY.
+    if (err == ENOTTY || err == EINVAL) err = ENOSYS;
+    return SysError("mnt_ns_id", Stage::kRead, err, path);
+  }
+  return id;
+}
+
+const char* Str(const kabi::Statmount* sm, uint32_t off) {
+  return reinterpret_cast<const char*>(sm) + sizeof(kabi::Statmount) + off;
+}
+
+std::string VfsOptions(uint64_t attr) {
+  // show_mnt_opts() order (fs/proc_namespace.c).
+  std::string s = (attr & kabi::kAttrRdonly) ? "ro" : "rw";
+  if (attr & kabi::kAttrNosuid) s += ",nosuid";
+  if (attr & kabi::kAttrNodev) s += ",nodev";
+  if (attr & kabi::kAttrNoexec) s += ",noexec";
+  uint64_t atime = attr & kabi::kAttrAtimeMask;
+  if (atime == kabi::kAttrNoatime) s += ",noatime";
+  if (attr & kabi::kAttrNodiratime) s += ",nodiratime";
+  if (atime == kabi::kAttrRelatime) s += ",relatime";
+  if (attr & kabi::kAttrNosymfollow) s += ",nosymfollow";
+  if (attr & kabi::kAttrIdmap) s += ",idmapped";
+  return s;
+}
+
+StatmountEntry ToEntry(const kabi::Statmount* sm) {
+  StatmountEntry out;
+  MountInfo& m = out.info;
+  out.unique_id = sm->mnt_id;
+  out.parent_unique_id = sm->mnt_parent_id;
+  if (sm->mask & kabi::kStatmountMntNsId) out.mnt_ns_id = sm->mnt_ns_id;
+  m.id = static_cast<int32_t>(sm->mnt_id_old);
+  m.parent_id = static_cast<int32_t>(sm->mnt_parent_id_old);
+  m.major = sm->sb_dev_major;
+  m.minor = sm->sb_dev_minor;
+  if (sm->mask & kabi::kStatmountMntRoot) m.root = Str(sm, sm->mnt_root);
+  if (sm->mask & kabi::kStatmountMntPoint) m.target = Str(sm, sm->mnt_point);
+  m.vfs_options = VfsOptions(sm->mnt_attr);
+  // show_mountinfo() tags: shared, master[, propagate_from], unbindable.
+  if (sm->mnt_propagation & kabi::kMsShared) {
+    m.shared = static_cast<uint32_t>(sm->mnt_peer_group);
+    m.optional_fields.push_back(absl::StrCat("shared:", *m.shared));
+  }
+  if (sm->mnt_propagation & kabi::kMsSlave) {
+    m.master = static_cast<uint32_t>(sm->mnt_master);
+    m.optional_fields.push_back(absl::StrCat("master:", *m.master));
+    if ((sm->mask & kabi::kStatmountPropagateFrom) && sm->propagate_from != 0 &&
+        sm->propagate_from != sm->mnt_master) {
+      m.propagate_from = static_cast<uint32_t>(sm->propagate_from);
+      m.optional_fields.push_back(
+          absl::StrCat("propagate_from:", *m.propagate_from));
+    }
+  }
+  if (sm->mnt_propagation & kabi::kMsUnbindable) {
+    m.unbindable = true;
+    m.optional_fields.push_back("unbindable");
+  }
+  if (sm->mask & kabi::kStatmountFsType) m.fstype = Str(sm, sm->fs_type);
+  if ((sm->mask & kabi::kStatmountFsSubtype) && *Str(sm, sm->fs_subtype)) {
+    absl::StrAppend(&m.fstype, ".", Str(sm, sm->fs_subtype));
+  }
+  if (sm->mask & kabi::kStatmountSbSource) m.source = Str(sm, sm->sb_source);
+  // "ro"/"rw" and show_sb_opts() words, then the security and filesystem
+  // options (statmount_mnt_opts() drops their leading comma and keeps the
+  // escapes, which the text parser decodes: decode them too).
+  m.fs_options = (sm->sb_flags & kabi::kSbRdonly) ? "ro" : "rw";
+  if (sm->sb_flags & kabi::kSbSynchronous) m.fs_options += ",sync";
+  if (sm->sb_flags & kabi::kSbDirsync) m.fs_options += ",dirsync";
+  if (sm->sb_flags & kabi::kSbLazytime) m.fs_options += ",lazytime";
+  if ((sm->mask & kabi::kStatmountMntOpts) && *Str(sm, sm->mnt_opts)) {
+    absl::StrAppend(&m.fs_options, ",",
+                    DecodeMountInfoEscapes(Str(sm, sm->mnt_opts)));
+  }
+  return out;
+}
+
+absl::Status Unimplemented(absl::string_view what) {
+  OpError e;
+  e.operation = std::string(what);
+  e.stage = Stage::kRead;
+  e.errno_value = ENOSYS;
+  return MakeOpError(e, absl::StrCat(what, ": ", ErrnoDescription(ENOSYS),
+                                     " (needs Linux 6.13+)"));
+}
+
+absl::StatusOr<std::vector<StatmountEntry>> ListEntries(uint64_t ns_id,
+                                                        pid_t pid) {
+  if (!KernelHas(KernelFeature::kStatmount)) return Unimplemented("listmount");
+  ASSIGN_OR_RETURN(std::vector<uint64_t> ids,
+                   ListMountIds(ns_id, kListmountRoot));
+  std::vector<StatmountEntry> out;
+  out.reserve(ids.size());
+  std::vector<uint64_t> buf;
+  for (uint64_t id : ids) {
+    int err = StatmountInto(id, ns_id, kBaseMask, &buf);
+    if (err == ENOENT) continue;  // unmounted since listmount
+    if (err != 0) {
+      return SysError("statmount", Stage::kRead, err, absl::StrCat(id));
+    }
+    out.push_back(ToEntry(reinterpret_cast<kabi::Statmount*>(buf.data())));
+  }
+  // propagate_from (see the header): the groups with a member here.
+  absl::flat_hash_set<uint32_t> groups_here;
+  for (const StatmountEntry& e : out) {
+    if (e.info.shared) groups_here.insert(*e.info.shared);
+  }
+  if (groups_here.empty()) return out;
+  std::vector<StatmountEntry*> need;
+  for (StatmountEntry& e : out) {
+    if (e.info.master && !groups_here.contains(*e.info.master)) {
+      need.push_back(&e);
+    }
+  }
+  if (need.empty()) return out;
+  if (ns_id != 0) {
+    // statmount(2) computes propagate_from against the CALLER's root
+    // (get_dominating_id(m, current->fs->root)), which for another
+    // namespace reaches none of its mounts, so the kernel answers 0. The
+    // text file computes it against the target's root: take those few
+    // fields from there.
+    ASSIGN_OR_RETURN(MountTable t, ReadMountInfoOfPid(pid));
+    absl::flat_hash_map<int32_t, const MountEntry*> by_id;
+    for (const MountEntry& m : t) by_id.emplace(m.id, &m);
+    for (StatmountEntry* e : need) {
+      auto it = by_id.find(e->info.id);
+      if (it == by_id.end() || !it->second->propagate_from) continue;
+      e->info.propagate_from = it->second->propagate_from;
+      e->info.optional_fields.push_back(
+          absl::StrCat("propagate_from:", *e->info.propagate_from));
+      if (e->info.unbindable) {  // keep show_mountinfo()'s tag order
+        std::swap(e->info.optional_fields[e->info.optional_fields.size() - 1],
+                  e->info.optional_fields[e->info.optional_fields.size() - 2]);
+      }
+    }
+    return out;
+  }
+  for (StatmountEntry* ep : need) {
+    StatmountEntry& e = *ep;
+    int err = StatmountInto(e.unique_id, ns_id,
+                            kBaseMask | kabi::kStatmountPropagateFrom, &buf);
+    if (err == ENOENT) continue;
+    if (err != 0) {
+      return SysError("statmount", Stage::kRead, err,
+                      absl::StrCat(e.unique_id));
+    }
+    e = ToEntry(reinterpret_cast<kabi::Statmount*>(buf.data()));
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* ListBackendName(ListBackend backend) {
+  switch (backend) {
+    case ListBackend::kAuto:
+      return "auto";
+    case ListBackend::kText:
+      return "text";
+    case ListBackend::kStatmount:
+      return "statmount";
+  }
+  return "auto";
+}
+
+const char* KernelFeatureName(KernelFeature feature) {
+  switch (feature) {
+    case KernelFeature::kStatmount:
+      return "statmount";
+    case KernelFeature::kStatxMountId:
+      return "statx_mnt_id";
+    case KernelFeature::kStatxMountIdUnique:
+      return "statx_mnt_id_unique";
+    case KernelFeature::kMountNamespaceId:
+      return "mnt_ns_id";
+    case KernelFeature::kFanotifyMount:
+      return "fanotify_mount";
+  }
+  return "unknown";
+}
+
+bool KernelHas(KernelFeature feature) {
+  if (kabi::Pretended(feature)) return false;
+  std::atomic<int>& slot = g_probe[static_cast<int>(feature)];
+  int v = slot.load(std::memory_order_acquire);
+  if (v < 0) {
+    bool has = false;
+    switch (feature) {
+      case KernelFeature::kStatmount:
+        has = ProbeStatmount();
+        break;
+      case KernelFeature::kStatxMountId:
+        has = ProbeStatx(kabi::kStatxMntId);
+        break;
+      case KernelFeature::kStatxMountIdUnique:
+        has = ProbeStatx(kabi::kStatxMntIdUnique);
+        break;
+      case KernelFeature::kMountNamespaceId:
+        has = ProbeNsId();
+        break;
+      case KernelFeature::kFanotifyMount:
+        has = ProbeFanotify();
+        break;
+    }
+    v = has ? 1 : 0;
+    slot.store(v, std::memory_order_release);
+  }
+  return v == 1;
+}
+
+absl::StatusOr<std::vector<uint64_t>> ListMountIds(uint64_t mnt_ns_id,
+                                                   uint64_t under) {
+  std::vector<uint64_t> out;
+  constexpr size_t kPage = 4096;
+  uint64_t last = 0;
+  for (;;) {
+    size_t old = out.size();
+    out.resize(old + kPage);
+    MntIdReq req = MakeReq(under, last, mnt_ns_id);
+    long n = kabi::SysListmount(&req, out.data() + old, kPage, 0);
+    if (n < 0) {
+      int err = errno;
+      return SysError("listmount", Stage::kRead, err,
+                      mnt_ns_id ? absl::StrCat("mnt_ns_id ", mnt_ns_id) : "");
+    }
+    out.resize(old + static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < kPage) break;
+    last = out.back();
+  }
+  return out;
+}
+
+absl::StatusOr<StatmountEntry> StatMount(uint64_t unique_id,
+                                         uint64_t mnt_ns_id,
+                                         bool with_propagate_from) {
+  if (!KernelHas(KernelFeature::kStatmount)) return Unimplemented("statmount");
+  std::vector<uint64_t> buf;
+  uint64_t mask = kBaseMask;
+  if (with_propagate_from) mask |= kabi::kStatmountPropagateFrom;
+  int err = StatmountInto(unique_id, mnt_ns_id, mask, &buf);
+  if (err != 0) {
+    return SysError("statmount", Stage::kRead, err, absl::StrCat(unique_id));
+  }
+  return ToEntry(reinterpret_cast<kabi::Statmount*>(buf.data()));
+}
+
+absl::StatusOr<uint64_t> MountNamespaceId(pid_t pid) {
+  if (pid < 0) {
+    OpError e;
+    e.operation = "mnt_ns_id";
+    e.stage = Stage::kBadArgument;
+    e.value = absl::StrCat(pid);
+    return MakeOpError(e, absl::StrCat("mnt_ns_id: bad pid ", pid));
+  }
+  std::string path = pid == 0 ? std::string("/proc/thread-self/ns/mnt")
+                              : absl::StrCat("/proc/", pid, "/ns/mnt");
+  return NsIdOfPath(path, pid);
+}
+
+ListBackend ResolveListBackend(const ListOptions& options) {
+  if (options.backend != ListBackend::kAuto) return options.backend;
+  if (!KernelHas(KernelFeature::kStatmount)) return ListBackend::kText;
+  if (options.pid != 0 && !KernelHas(KernelFeature::kMountNamespaceId)) {
+    return ListBackend::kText;
+  }
+  return ListBackend::kStatmount;
+}
+
+absl::StatusOr<std::vector<StatmountEntry>> ListStatmountEntries(pid_t pid) {
+  uint64_t ns_id = 0;
+  if (pid != 0) {
+    if (!KernelHas(KernelFeature::kMountNamespaceId)) {
+      return Unimplemented("mnt_ns_id");
+    }
+    ASSIGN_OR_RETURN(ns_id, MountNamespaceId(pid));
+  }
+  return ListEntries(ns_id, pid);
+}
+
+absl::StatusOr<std::vector<MountInfo>> ListMounts(const ListOptions& options) {
+  ListBackend b = ResolveListBackend(options);
+  if (b == ListBackend::kStatmount) {
+    absl::StatusOr<std::vector<StatmountEntry>> entries =
+        ListStatmountEntries(options.pid);
+    if (entries.ok()) {
+      std::vector<MountInfo> out;
+      out.reserve(entries->size());
+      for (StatmountEntry& e : *entries) out.push_back(std::move(e.info));
+      return out;
+    }
+    // kAuto: another namespace we may not list (EPERM) is still readable
+    // as text with ptrace access.
+    std::optional<OpError> e = GetOpError(entries.status());
+    bool fallback = options.backend == ListBackend::kAuto && e &&
+                    (e->errno_value == EPERM || e->errno_value == ENOSYS);
+    if (!fallback) return entries.status();
+  }
+  absl::StatusOr<MountTable> t = options.pid == 0
+                                     ? ReadMountInfo()
+                                     : ReadMountInfoOfPid(options.pid);
+  if (!t.ok()) return t.status();
+  return t->ToMountInfos();
+}
+
+}  // namespace linx

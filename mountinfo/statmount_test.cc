@@ -1,0 +1,375 @@
+// The listmount/statmount back end against the text parser, on real tables
+// built in the test's private mount namespace.
+#include "mountinfo/statmount.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/op_error.h"
+#include "base/testing/privileged.h"
+#include "base/testing/status_matchers.h"
+#include "gtest/gtest.h"
+#include "mountinfo/mountinfo.h"
+
+namespace linx {
+namespace {
+
+using ::linx::testing::ErrnoIs;
+using ::linx::testing::MakeScratchDir;
+using ::linx::testing::StatusIs;
+
+#define SKIP_UNLESS_STATMOUNT()                                          \
+  do {                                                                   \
+    if (!KernelHas(KernelFeature::kStatmount)) {                         \
+      GTEST_SKIP() << "kernel lacks listmount/statmount with sb_source " \
+                      "(Linux 6.13+)";                                   \
+    }                                                                    \
+  } while (0)
+
+// Unmounts (detaches) everything it was given, in reverse, at scope exit.
+class Mounts {
+ public:
+  ~Mounts() {
+    for (auto it = paths_.rbegin(); it != paths_.rend(); ++it) {
+      ::umount2(it->c_str(), MNT_DETACH);
+    }
+  }
+  void Mount(const std::string& src, const std::string& dst, const char* fs,
+             unsigned long flags, const char* data) {
+    ASSERT_EQ(::mount(src.empty() ? nullptr : src.c_str(), dst.c_str(), fs,
+                      flags, data),
+              0)
+        << "mount " << src << " " << dst << ": " << strerror(errno);
+    if (!(flags & (MS_REMOUNT | MS_SHARED | MS_SLAVE | MS_PRIVATE |
+                   MS_UNBINDABLE))) {
+      paths_.push_back(dst);
+    }
+  }
+
+ private:
+  std::vector<std::string> paths_;
+};
+
+std::string Dir(const std::string& parent, const std::string& name) {
+  std::string p = parent + "/" + name;
+  EXPECT_EQ(::mkdir(p.c_str(), 0755), 0) << p << ": " << strerror(errno);
+  return p;
+}
+
+void ExpectSameTables(const std::vector<MountInfo>& text,
+                      const std::vector<MountInfo>& sm) {
+  ASSERT_EQ(text.size(), sm.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const MountInfo& a = text[i];
+    const MountInfo& b = sm[i];
+    SCOPED_TRACE(absl::StrCat("entry ", i, ": ", FormatMountInfoLine(a)));
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.parent_id, b.parent_id);
+    EXPECT_EQ(a.major, b.major);
+    EXPECT_EQ(a.minor, b.minor);
+    EXPECT_EQ(a.root, b.root);
+    EXPECT_EQ(a.target, b.target);
+    EXPECT_EQ(a.vfs_options, b.vfs_options);
+    EXPECT_EQ(a.optional_fields, b.optional_fields);
+    EXPECT_EQ(a.shared, b.shared);
+    EXPECT_EQ(a.master, b.master);
+    EXPECT_EQ(a.propagate_from, b.propagate_from);
+    EXPECT_EQ(a.unbindable, b.unbindable);
+    EXPECT_EQ(a.fstype, b.fstype);
+    EXPECT_EQ(a.source, b.source);
+    EXPECT_EQ(a.fs_options, b.fs_options);
+    EXPECT_TRUE(a == b);
+  }
+}
+
+std::vector<MountInfo> List(ListBackend b, pid_t pid = 0) {
+  ListOptions o;
+  o.backend = b;
+  o.pid = pid;
+  absl::StatusOr<std::vector<MountInfo>> t = ListMounts(o);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? *t : std::vector<MountInfo>{};
+}
+
+const MountInfo* ByTarget(const std::vector<MountInfo>& t,
+                          const std::string& target) {
+  const MountInfo* found = nullptr;
+  for (const MountInfo& m : t) {
+    if (m.target == target) found = &m;
+  }
+  return found;
+}
+
+TEST(ListBackendTest, NamesAreStable) {
+  EXPECT_STREQ(ListBackendName(ListBackend::kAuto), "auto");
+  EXPECT_STREQ(ListBackendName(ListBackend::kText), "text");
+  EXPECT_STREQ(ListBackendName(ListBackend::kStatmount), "statmount");
+  EXPECT_STREQ(KernelFeatureName(KernelFeature::kFanotifyMount),
+               "fanotify_mount");
+}
+
+TEST(StatmountTest, BothBackEndsAgreeFieldByField) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  SKIP_UNLESS_STATMOUNT();
+  std::string d = MakeScratchDir("agree");
+  Mounts m;
+  m.Mount("tmpfs", d, "tmpfs", 0, "size=4m,mode=0755");
+  // Escaped names in target and source; per-mount flags in every atime
+  // mode; superblock flags (sync, dirsync, lazytime).
+  std::string sp = Dir(d, "with space");
+  std::string tab = Dir(d, "tab\there");
+  std::string nl = Dir(d, "new\nline");
+  std::string bs = Dir(d, "back\\slash#hash");
+  m.Mount("src with space", sp, "tmpfs",
+          MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME, "size=1m");
+  m.Mount("src\ttab", tab, "tmpfs",
+          MS_RDONLY | MS_STRICTATIME | MS_NODIRATIME | MS_SYNCHRONOUS,
+          "size=1m");
+  m.Mount("src\\back", nl, "tmpfs", MS_DIRSYNC | MS_LAZYTIME, "mode=0700");
+  m.Mount("none", bs, "tmpfs", MS_RELATIME, nullptr);
+  // Propagation: shared, its peer, a slave, shared+slave, unbindable.
+  std::string sh = Dir(d, "shared");
+  std::string peer = Dir(d, "peer");
+  std::string sl = Dir(d, "slave");
+  std::string shsl = Dir(d, "shared-slave");
+  std::string ub = Dir(d, "unbindable");
+  m.Mount("shsrc", sh, "tmpfs", 0, nullptr);
+  m.Mount("", sh, nullptr, MS_SHARED, nullptr);
+  m.Mount(sh, peer, nullptr, MS_BIND, nullptr);
+  m.Mount(sh, sl, nullptr, MS_BIND, nullptr);
+  m.Mount("", sl, nullptr, MS_SLAVE, nullptr);
+  m.Mount(sh, shsl, nullptr, MS_BIND, nullptr);
+  m.Mount("", shsl, nullptr, MS_SLAVE, nullptr);
+  m.Mount("", shsl, nullptr, MS_SHARED, nullptr);
+  m.Mount("ubsrc", ub, "tmpfs", 0, nullptr);
+  m.Mount("", ub, nullptr, MS_UNBINDABLE, nullptr);
+  // A bind of a subdirectory whose root is then deleted.
+  std::string gone = Dir(d, "gone");
+  std::string delt = Dir(d, "deleted-root");
+  m.Mount(gone, delt, nullptr, MS_BIND, nullptr);
+  ASSERT_EQ(::rmdir(gone.c_str()), 0);
+  // A remounted read-only bind; a stacked mount.
+  std::string rob = Dir(d, "ro-bind");
+  m.Mount(sp, rob, nullptr, MS_BIND, nullptr);
+  m.Mount("", rob, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr);
+  m.Mount("stacked", rob, "tmpfs", 0, "size=2m");
+
+  std::vector<MountInfo> text = List(ListBackend::kText);
+  std::vector<MountInfo> sm = List(ListBackend::kStatmount);
+  ExpectSameTables(text, sm);
+
+  // The table really holds what we built (guards against both back ends
+  // agreeing on nothing).
+  const MountInfo* e = ByTarget(sm, delt);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->root, "/gone//deleted");
+  e = ByTarget(sm, sp);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->source, "src with space");
+  EXPECT_EQ(e->vfs_options, "rw,nosuid,nodev,noexec,noatime");
+  e = ByTarget(sm, tab);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->vfs_options, "ro,nodiratime");
+  EXPECT_EQ(e->fs_options.substr(0, 7), "ro,sync");
+  e = ByTarget(sm, shsl);
+  ASSERT_NE(e, nullptr);
+  ASSERT_TRUE(e->shared.has_value());
+  ASSERT_TRUE(e->master.has_value());
+  e = ByTarget(sm, ub);
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->unbindable);
+}
+
+TEST(StatmountTest, OverlayAgrees) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  SKIP_UNLESS_STATMOUNT();
+  std::string d = MakeScratchDir("overlay");
+  Mounts m;
+  m.Mount("tmpfs", d, "tmpfs", 0, nullptr);
+  std::string lower = Dir(d, "lower dir");
+  std::string upper = Dir(d, "upper");
+  std::string work = Dir(d, "work");
+  std::string merged = Dir(d, "merged");
+  std::string opts = absl::StrCat("lowerdir=", lower, ",upperdir=", upper,
+                                  ",workdir=", work);
+  if (::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) {
+    int err = errno;
+    (void)std::system("modprobe overlay >/dev/null 2>&1");
+    if (::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) {
+      GTEST_SKIP() << "overlay unavailable (modprobe overlay failed): "
+                   << strerror(err);
+    }
+  }
+  struct Unmount {
+    std::string p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{merged};
+  std::vector<MountInfo> text = List(ListBackend::kText);
+  std::vector<MountInfo> sm = List(ListBackend::kStatmount);
+  ExpectSameTables(text, sm);
+  const MountInfo* e = ByTarget(sm, merged);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->fstype, "overlay");
+  EXPECT_NE(e->fs_options.find("lowerdir=" + lower), std::string::npos)
+      << e->fs_options;
+}
+
+// A child in its own namespace, where propagate_from appears: its mount's
+// master group lives only in our namespace, the group above it in both.
+TEST(StatmountTest, OtherNamespaceByIdAgreesWithProcFile) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  SKIP_UNLESS_STATMOUNT();
+  if (!KernelHas(KernelFeature::kMountNamespaceId)) {
+    GTEST_SKIP() << "kernel lacks NS_GET_MNTNS_ID (Linux 6.11+)";
+  }
+  std::string d = MakeScratchDir("otherns");
+  Mounts m;
+  m.Mount("tmpfs", d, "tmpfs", 0, nullptr);
+  std::string a = Dir(d, "a");
+  std::string b = Dir(d, "b");
+  std::string c = Dir(d, "c");
+  m.Mount("asrc", a, "tmpfs", 0, nullptr);
+  m.Mount("", a, nullptr, MS_SHARED, nullptr);         // group G1
+  m.Mount(a, b, nullptr, MS_BIND, nullptr);            // b in G1
+  m.Mount("", b, nullptr, MS_SLAVE, nullptr);          // b: master G1
+  m.Mount("", b, nullptr, MS_SHARED, nullptr);         // b: shared G2
+  m.Mount(b, c, nullptr, MS_BIND, nullptr);            // c in G2, master G1
+  int ready[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // In the copy, c becomes a slave of G2 (whose members now live only in
+    // the parent's namespace) and b private: G2's master G1 still has a
+    // member here (a), so the kernel prints propagate_from:G1.
+    char ok = 1;
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, c.c_str(), nullptr, MS_SLAVE, nullptr) != 0 ||
+        ::mount(nullptr, b.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
+      ok = 0;
+    }
+    (void)!::write(ready[1], &ok, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char ok = 0;
+  ASSERT_EQ(::read(ready[0], &ok, 1), 1);
+  ::close(ready[0]);
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reap{child};
+  ASSERT_EQ(ok, 1);
+
+  std::vector<MountInfo> text = List(ListBackend::kText, child);
+  std::vector<MountInfo> sm = List(ListBackend::kStatmount, child);
+  ExpectSameTables(text, sm);
+  const MountInfo* e = ByTarget(sm, c);
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->propagate_from.has_value()) << FormatMountInfoLine(*e);
+  // Our own namespace is a different one, with different contents.
+  absl::StatusOr<uint64_t> mine = MountNamespaceId();
+  absl::StatusOr<uint64_t> theirs = MountNamespaceId(child);
+  ASSERT_TRUE(mine.ok() && theirs.ok());
+  EXPECT_NE(*mine, *theirs);
+  const MountInfo* ours = ByTarget(List(ListBackend::kStatmount), c);
+  ASSERT_NE(ours, nullptr);
+  EXPECT_FALSE(ours->propagate_from.has_value());
+}
+
+TEST(StatmountTest, UniqueIdsAndNamespaceIdAreReported) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  SKIP_UNLESS_STATMOUNT();
+  absl::StatusOr<std::vector<StatmountEntry>> entries = ListStatmountEntries();
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_FALSE(entries->empty());
+  absl::StatusOr<uint64_t> ns = MountNamespaceId();
+  for (const StatmountEntry& e : *entries) {
+    EXPECT_GT(e.unique_id, uint64_t{0xffffffff} / 2);  // never a 32-bit ID
+    if (ns.ok()) {
+      EXPECT_EQ(e.mnt_ns_id, *ns);
+    }
+    absl::StatusOr<StatmountEntry> one = StatMount(e.unique_id);
+    ASSERT_TRUE(one.ok()) << one.status();
+    EXPECT_EQ(one->info.id, e.info.id);
+  }
+}
+
+TEST(StatmountTest, GoneMountIsNotFound) {
+  SKIP_UNLESS_STATMOUNT();
+  absl::StatusOr<std::vector<uint64_t>> ids = ListMountIds();
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  ASSERT_FALSE(ids->empty());
+  // Unique IDs are never reused: one past the newest has never existed.
+  EXPECT_THAT(StatMount(ids->back() + 1000000), ErrnoIs(ENOENT));
+  // 32-bit (mountinfo) IDs are not unique IDs: the kernel says EINVAL.
+  EXPECT_THAT(StatMount(1), ErrnoIs(EINVAL));
+}
+
+TEST(StatmountTest, MountNamespaceIdOfMissingPidIsNotFound) {
+  if (!KernelHas(KernelFeature::kMountNamespaceId)) {
+    GTEST_SKIP() << "kernel lacks NS_GET_MNTNS_ID";
+  }
+  EXPECT_THAT(MountNamespaceId(999999999), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(MountNamespaceId(-1),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// The fallbacks, forced on whatever the kernel has.
+class PretendMissing {
+ public:
+  explicit PretendMissing(KernelFeature f) : f_(f) {
+    PretendMissingForTesting(f_, true);
+  }
+  ~PretendMissing() { PretendMissingForTesting(f_, false); }
+
+ private:
+  KernelFeature f_;
+};
+
+TEST(StatmountFallbackTest, AutoFallsBackToTextWithoutStatmount) {
+  PretendMissing p(KernelFeature::kStatmount);
+  EXPECT_FALSE(KernelHas(KernelFeature::kStatmount));
+  EXPECT_EQ(ResolveListBackend({}), ListBackend::kText);
+  ListOptions sm;
+  sm.backend = ListBackend::kStatmount;
+  EXPECT_THAT(ListMounts(sm), ErrnoIs(ENOSYS));
+  EXPECT_THAT(ListMounts(sm), StatusIs(absl::StatusCode::kUnimplemented));
+  EXPECT_THAT(ListMountIds(), ErrnoIs(ENOSYS));
+  absl::StatusOr<std::vector<MountInfo>> t = ListMounts();
+  ASSERT_TRUE(t.ok()) << t.status();
+  absl::StatusOr<MountTable> text = ReadMountInfo();
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*t, text->ToMountInfos());
+}
+
+TEST(StatmountFallbackTest, OtherPidFallsBackToProcFileWithoutNsId) {
+  PretendMissing p(KernelFeature::kMountNamespaceId);
+  ListOptions o;
+  o.pid = ::getpid();
+  EXPECT_EQ(ResolveListBackend(o), ListBackend::kText);
+  EXPECT_THAT(MountNamespaceId(::getpid()), ErrnoIs(ENOSYS));
+  absl::StatusOr<std::vector<MountInfo>> t = ListMounts(o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  absl::StatusOr<MountTable> text = ReadMountInfoOfPid(::getpid());
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*t, text->ToMountInfos());
+}
+
+}  // namespace
+}  // namespace linx
