@@ -1,0 +1,310 @@
+// The C ABI: raw arguments in, the C++ verbs of mount/mount.h behind, a
+// struct linx_error out. Nothing may throw across this boundary.
+#include "mount/linx_mount.h"
+
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "base/op_error.h"
+#include "base/status.h"
+#include "mount/flags.h"
+#include "mount/mount.h"
+#include "nsexec/nsexec.h"
+
+// The stage numbers are ABI; they must follow base/op_error.h.
+#define LINX_CHECK_STAGE(c_name, cc_name)                         \
+  static_assert(c_name == static_cast<int>(linx::Stage::cc_name), \
+                #c_name " must equal linx::Stage::" #cc_name)
+LINX_CHECK_STAGE(LINX_STAGE_NONE, kNone);
+LINX_CHECK_STAGE(LINX_STAGE_MOUNT, kMount);
+LINX_CHECK_STAGE(LINX_STAGE_UMOUNT, kUmount);
+LINX_CHECK_STAGE(LINX_STAGE_PIVOT_ROOT, kPivotRoot);
+LINX_CHECK_STAGE(LINX_STAGE_OPEN_NS, kOpenNs);
+LINX_CHECK_STAGE(LINX_STAGE_UNSHARE, kUnshare);
+LINX_CHECK_STAGE(LINX_STAGE_SETNS, kSetns);
+LINX_CHECK_STAGE(LINX_STAGE_CHDIR, kChdir);
+LINX_CHECK_STAGE(LINX_STAGE_THREAD, kThread);
+LINX_CHECK_STAGE(LINX_STAGE_CREATE, kCreate);
+LINX_CHECK_STAGE(LINX_STAGE_OPEN_PIDNS, kOpenPidns);
+LINX_CHECK_STAGE(LINX_STAGE_SETNS_PID, kSetnsPid);
+LINX_CHECK_STAGE(LINX_STAGE_PIPE, kPipe);
+LINX_CHECK_STAGE(LINX_STAGE_FORK, kFork);
+LINX_CHECK_STAGE(LINX_STAGE_BAD_FLAG, kBadFlag);
+LINX_CHECK_STAGE(LINX_STAGE_BAD_IN, kBadIn);
+LINX_CHECK_STAGE(LINX_STAGE_BAD_ARGUMENT, kBadArgument);
+LINX_CHECK_STAGE(LINX_STAGE_READ, kRead);
+#undef LINX_CHECK_STAGE
+
+namespace linx {
+namespace {
+
+// NULL and "" are the same to every C entry point.
+absl::string_view Str(const char* s) {
+  return s == nullptr ? absl::string_view() : absl::string_view(s);
+}
+
+bool IsArgumentStage(Stage stage) {
+  return stage == Stage::kBadFlag || stage == Stage::kBadIn ||
+         stage == Stage::kBadArgument;
+}
+
+// For a status without an errno (none of linx's own, but be total).
+int ErrnoForCode(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kNotFound:
+      return ENOENT;
+    case absl::StatusCode::kPermissionDenied:
+      return EPERM;
+    case absl::StatusCode::kUnimplemented:
+      return ENOSYS;
+    case absl::StatusCode::kResourceExhausted:
+      return ENOMEM;
+    case absl::StatusCode::kAlreadyExists:
+      return EEXIST;
+    case absl::StatusCode::kFailedPrecondition:
+      return EBUSY;
+    case absl::StatusCode::kInvalidArgument:
+      return EINVAL;
+    default:
+      return EIO;
+  }
+}
+
+// Copies `msg` into `out` (size LINX_ERROR_MESSAGE_SIZE), cutting it at a
+// UTF-8 character boundary if it does not fit; always NUL-terminated.
+void CopyMessage(absl::string_view msg, char* out) {
+  size_t n = msg.size();
+  if (n >= LINX_ERROR_MESSAGE_SIZE) {
+    n = LINX_ERROR_MESSAGE_SIZE - 1;
+    // Back up over continuation bytes (10xxxxxx) so no character is split.
+    while (n > 0 && (static_cast<unsigned char>(msg[n]) & 0xC0) == 0x80) --n;
+  }
+  std::memcpy(out, msg.data(), n);
+  out[n] = '\0';
+}
+
+void Fill(linx_error* err, int stage, int errno_value, absl::string_view msg) {
+  if (err == nullptr) return;
+  err->stage = stage;
+  err->errno_value = errno_value;
+  CopyMessage(msg, err->message);
+}
+
+// The C result of a status: 0, or -1 with `err` and errno filled.
+int Report(const absl::Status& status, linx_error* err) {
+  if (status.ok()) {
+    Fill(err, LINX_STAGE_NONE, 0, "");
+    return 0;
+  }
+  int stage = LINX_STAGE_NONE;
+  int errno_value = 0;
+  if (std::optional<MountError> e = GetMountError(status)) {
+    stage = static_cast<int>(e->stage);
+    errno_value = e->errno_value;
+    // Argument errors make no syscall and carry errno 0 in C++; C callers
+    // get the errno the kernel itself uses for bad arguments.
+    if (errno_value == 0 && IsArgumentStage(e->stage)) errno_value = EINVAL;
+  }
+  if (errno_value == 0) errno_value = ErrnoForCode(status.code());
+  Fill(err, stage, errno_value, status.message());
+  errno = errno_value;
+  return -1;
+}
+
+// Runs `fn` (which returns an absl::Status) and reports its result; an
+// exception (only std::bad_alloc is plausible) never crosses into C.
+template <typename Fn>
+int Guard(linx_error* err, Fn fn) {
+  try {
+    return Report(fn(), err);
+  } catch (const std::bad_alloc&) {
+    Fill(err, LINX_STAGE_NONE, ENOMEM, "linx: out of memory");
+    errno = ENOMEM;
+  } catch (const std::exception& e) {
+    Fill(err, LINX_STAGE_NONE, EINVAL, absl::StrCat("linx: ", e.what()));
+    errno = EINVAL;
+  } catch (...) {
+    Fill(err, LINX_STAGE_NONE, EINVAL, "linx: unexpected exception");
+    errno = EINVAL;
+  }
+  return -1;
+}
+
+absl::Status BadArgument(absl::string_view operation, absl::string_view which,
+                         absl::string_view why) {
+  return MakeOpError(
+      {std::string(operation), Stage::kBadArgument, 0, std::string(which)},
+      absl::StrCat(operation, ": ", why));
+}
+
+// The namespace named by ns_path (and pidns_path): Self when both are empty.
+absl::StatusOr<Namespace> NamespaceOf(absl::string_view ns_path,
+                                      absl::string_view pidns_path) {
+  if (ns_path.empty() && pidns_path.empty()) return Namespace::Self();
+  if (ns_path.empty()) {
+    return MakeOpError(
+        {"open_ns", Stage::kBadIn, 0, std::string(pidns_path)},
+        absl::StrCat("pidns_path \"", pidns_path,
+                     "\" needs an ns_path (the mount namespace to act in)"));
+  }
+  if (pidns_path.empty()) return Namespace::Path(ns_path);
+  return Namespace::Path(ns_path, pidns_path);
+}
+
+// The legacy magic number callers may still put in the upper 16 bits;
+// mount(2): "discarded" when present (fs/namespace.c).
+constexpr unsigned long kMgcMask = 0xffff0000UL;
+constexpr unsigned long kMgcVal = 0xC0ED0000UL;
+
+bool Has(const std::vector<MountFlag>& flags, MountFlag f) {
+  for (MountFlag g : flags) {
+    if (g == f) return true;
+  }
+  return false;
+}
+
+std::vector<MountFlag> Without(const std::vector<MountFlag>& flags,
+                               MountFlag drop) {
+  std::vector<MountFlag> out;
+  for (MountFlag f : flags) {
+    if (f != drop) out.push_back(f);
+  }
+  return out;
+}
+
+absl::Status DoMount(const char* source, const char* target, const char* fstype,
+                     unsigned long bits, const char* data, const char* ns_path,
+                     const char* pidns_path, int create_target) {
+  if ((bits & kMgcMask) == kMgcVal) bits &= ~kMgcMask;
+  ASSIGN_OR_RETURN(std::vector<MountFlag> flags, MountFlagsFromBits(bits));
+  ASSIGN_OR_RETURN(Namespace in, NamespaceOf(Str(ns_path), Str(pidns_path)));
+
+  // Dispatch in the kernel's order (path_mount in fs/namespace.c):
+  // remount, then bind, then propagation, then move, else a new mount.
+  if (Has(flags, MountFlag::kRemount)) {
+    if (create_target) {
+      return BadArgument("remount", "create_target",
+                         "create_target applies to new mounts and binds");
+    }
+    RemountOptions o;
+    o.flags = Without(flags, MountFlag::kRemount);
+    o.data = std::string(Str(data));
+    o.in = std::move(in);
+    return Remount(Str(target), o);
+  }
+  if (Has(flags, MountFlag::kBind)) {
+    BindOptions o;
+    o.flags = Without(flags, MountFlag::kBind);
+    o.data = std::string(Str(data));
+    o.create = create_target != 0;
+    o.in = std::move(in);
+    return Bind(Str(source), Str(target), o);
+  }
+  if (Has(flags, MountFlag::kMove)) {
+    for (MountFlag f : flags) {
+      if (f != MountFlag::kMove && f != MountFlag::kSilent &&
+          f != MountFlag::kRec) {
+        return MakeOpError(
+            {"move", Stage::kBadFlag, 0, MountFlagBitName(f)},
+            absl::StrCat("move: MS_MOVE takes no other flags, got ",
+                         RenderMountFlags(bits)));
+      }
+    }
+    if (create_target) {
+      return BadArgument("move", "create_target",
+                         "create_target applies to new mounts and binds");
+    }
+    MoveOptions o;
+    o.in = std::move(in);
+    return Move(Str(source), Str(target), o);
+  }
+  // A new mount, or a propagation change (Mount applies it on its own call).
+  MountOptions o;
+  o.flags = std::move(flags);
+  o.data = std::string(Str(data));
+  o.create = create_target != 0;
+  o.in = std::move(in);
+  return Mount(Str(source), Str(target), Str(fstype), o);
+}
+
+absl::Status DoUmount(const char* target, int bits, const char* ns_path) {
+  ASSIGN_OR_RETURN(std::vector<UmountFlag> flags, UmountFlagsFromBits(bits));
+  ASSIGN_OR_RETURN(Namespace in, NamespaceOf(Str(ns_path), ""));
+  UmountOptions o;
+  o.flags = std::move(flags);
+  o.in = std::move(in);
+  return Umount(Str(target), o);
+}
+
+absl::Status DoPivotRoot(const char* new_root, const char* put_old,
+                         const char* ns_path) {
+  ASSIGN_OR_RETURN(Namespace in, NamespaceOf(Str(ns_path), ""));
+  PivotRootOptions o;
+  o.in = std::move(in);
+  return PivotRoot(Str(new_root), Str(put_old), o);
+}
+
+}  // namespace
+}  // namespace linx
+
+extern "C" {
+
+const char* linx_version(void) { return linx::Version(); }
+
+const char* linx_stage_name(int stage) {
+  if (stage < LINX_STAGE_NONE || stage > LINX_STAGE_READ) return "unknown";
+  return linx::StageName(static_cast<linx::Stage>(stage));
+}
+
+int linx_mount(const char* source, const char* target, const char* fstype,
+               unsigned long flags, const char* data, const char* ns_path,
+               const char* pidns_path, int create_target,
+               struct linx_error* err) {
+  return linx::Guard(err, [&] {
+    return linx::DoMount(source, target, fstype, flags, data, ns_path,
+                         pidns_path, create_target);
+  });
+}
+
+int linx_umount(const char* target, int flags, const char* ns_path,
+                struct linx_error* err) {
+  return linx::Guard(err,
+                     [&] { return linx::DoUmount(target, flags, ns_path); });
+}
+
+int linx_pivot_root(const char* new_root, const char* put_old,
+                    const char* ns_path, struct linx_error* err) {
+  return linx::Guard(
+      err, [&] { return linx::DoPivotRoot(new_root, put_old, ns_path); });
+}
+
+int linx_bind(const char* source, const char* target, unsigned long flags,
+              const char* ns_path, int create_target, struct linx_error* err) {
+  return linx_mount(source, target, nullptr, MS_BIND | flags, nullptr, ns_path,
+                    nullptr, create_target, err);
+}
+
+int linx_move(const char* source, const char* target, const char* ns_path,
+              struct linx_error* err) {
+  return linx_mount(source, target, nullptr, MS_MOVE, nullptr, ns_path, nullptr,
+                    0, err);
+}
+
+int linx_remount(const char* target, unsigned long flags, const char* data,
+                 const char* ns_path, struct linx_error* err) {
+  return linx_mount(nullptr, target, nullptr, MS_REMOUNT | flags, data, ns_path,
+                    nullptr, 0, err);
+}
+
+}  // extern "C"
