@@ -1,0 +1,56 @@
+// linx: the command-line tool. Dispatches to one subcommand per verb.
+//
+// Exit status: 0 success; 1 the operation failed (message on stderr);
+// 2 usage error.
+#include <cstdio>
+#include <cstring>
+
+#include "tools/list_command.h"
+#include "tools/verb_commands.h"
+
+namespace {
+
+void PrintUsage(std::FILE* out) {
+  std::fputs(
+      "usage: linx COMMAND [ARGS...]\n"
+      "\n"
+      "Read the mount table:\n"
+      "  list [--pid N | --file PATH] [--json] [--strict]\n"
+      "\n"
+      "Change it (each takes --in self|pid:N|path:P):\n"
+      "  mount SOURCE TARGET FSTYPE [--flags w1,w2] [--data STR] [--create]\n"
+      "  bind SOURCE TARGET [--flags rec,ro] [--create]\n"
+      "  move SOURCE TARGET\n"
+      "  remount TARGET [--flags ...] [--data STR]\n"
+      "  umount TARGET [--flags detach,...]\n"
+      "  pivot-root NEW_ROOT PUT_OLD\n"
+      "  version\n"
+      "\n"
+      "Run 'linx COMMAND --help' for a command's options.\n",
+      out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return 2;
+  }
+  const char* cmd = argv[1];
+  if (std::strcmp(cmd, "--help") == 0 || std::strcmp(cmd, "-h") == 0 ||
+      std::strcmp(cmd, "help") == 0) {
+    PrintUsage(stdout);
+    return 0;
+  }
+  if (std::strcmp(cmd, "list") == 0) {
+    return linx::tools::RunListCommand(argc - 1, argv + 1);
+  }
+  int rc = linx::tools::RunVerbCommand(argc - 1, argv + 1);
+  if (rc == linx::tools::kUnknownCommand) {
+    std::fprintf(stderr, "linx: unknown command '%s'\n", cmd);
+    PrintUsage(stderr);
+    return 2;
+  }
+  return rc;
+}

@@ -1,0 +1,130 @@
+#include "tools/list_command.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "mountinfo/format.h"
+#include "mountinfo/mountinfo.h"
+
+namespace linx::tools {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: linx list [--pid N | --file PATH] [--json] [--strict]\n"
+    "\n"
+    "Print a mount table (default: the calling thread's own,\n"
+    "/proc/thread-self/mountinfo).\n"
+    "\n"
+    "  --pid N      the table of process N (/proc/N/mountinfo)\n"
+    "  --file PATH  a mountinfo file\n"
+    "  --json       one JSON object: {\"mounts\": [...], \"skipped\": [...]}\n"
+    "  --strict     fail (exit 1) on the first malformed line instead of\n"
+    "               skipping it\n"
+    "  --help       this text\n"
+    "\n"
+    "Exit status: 0 success, 1 unreadable input or (with --strict) a\n"
+    "malformed line, 2 usage error.\n";
+
+int Usage(const std::string& error) {
+  std::fprintf(stderr, "linx list: %s\n%s", error.c_str(), kUsage);
+  return 2;
+}
+
+bool WriteAll(absl::string_view s) {
+  return std::fwrite(s.data(), 1, s.size(), stdout) == s.size() &&
+         std::fflush(stdout) == 0;
+}
+
+}  // namespace
+
+int RunListCommand(int argc, char** argv) {
+  bool json = false;
+  bool have_pid = false;
+  bool have_file = false;
+  int pid = 0;
+  std::string file;
+  ReadOptions options;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    // "--opt=value" and "--opt value" are both accepted.
+    absl::string_view value;
+    bool inline_value = false;
+    if (size_t eq = arg.find('='); arg.substr(0, 2) == "--" && eq != arg.npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      inline_value = true;
+    }
+    auto take_value = [&]() -> bool {
+      if (inline_value) return true;
+      if (i + 1 >= argc) return false;
+      value = argv[++i];
+      return true;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--json" && !inline_value) {
+      json = true;
+    } else if (arg == "--strict" && !inline_value) {
+      options.parse.strict = true;
+    } else if (arg == "--pid") {
+      if (!take_value()) return Usage("--pid needs a process ID");
+      if (have_pid) return Usage("--pid given twice");
+      if (!absl::SimpleAtoi(value, &pid) || pid <= 0 ||
+          value.find_first_not_of("0123456789") != value.npos) {
+        return Usage(absl::StrCat("--pid: not a process ID: \"", value, "\""));
+      }
+      have_pid = true;
+    } else if (arg == "--file") {
+      if (!take_value()) return Usage("--file needs a path");
+      if (have_file) return Usage("--file given twice");
+      if (value.empty()) return Usage("--file: empty path");
+      file = std::string(value);
+      have_file = true;
+    } else {
+      return Usage(absl::StrCat("unknown argument \"", argv[i], "\""));
+    }
+  }
+  if (have_pid && have_file)
+    return Usage("--pid and --file exclude each other");
+
+  absl::StatusOr<MountTable> table = have_pid ? ReadMountInfoOfPid(pid, options)
+                                     : have_file
+                                         ? ReadMountInfoFile(file, options)
+                                         : ReadMountInfo(options);
+  if (!table.ok()) {
+    std::fprintf(stderr, "linx list: %s\n",
+                 std::string(table.status().message()).c_str());
+    return 1;
+  }
+  std::string out;
+  if (json) {
+    // Streamed in 1 MiB pieces: a 100k-entry table is ~80 MB of JSON.
+    bool ok = WriteMountTableJson(
+                  *table, size_t{1} << 20,
+                  [](absl::string_view piece) { return WriteAll(piece); }) &&
+              WriteAll("\n");
+    if (!ok) {
+      std::fprintf(stderr, "linx list: writing the output failed\n");
+      return 1;
+    }
+    return 0;
+  } else {
+    AppendMountTableText(*table, &out);
+    for (const SkippedLine& s : table->skipped()) {
+      std::fprintf(stderr, "linx list: skipped line %llu, field %d (%s): %s\n",
+                   static_cast<unsigned long long>(s.line),
+                   static_cast<int>(s.field), s.field_name, s.reason.c_str());
+    }
+  }
+  if (!WriteAll(out)) {
+    std::fprintf(stderr, "linx list: writing the output failed\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace linx::tools

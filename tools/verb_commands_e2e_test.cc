@@ -1,0 +1,494 @@
+// End-to-end tests of `linx mount|bind|move|remount|umount|pivot-root|
+// version`: the real //tools:linx binary runs as a child process inside this
+// test's private mount namespace (privileged_test_main; children inherit
+// it), and every result is read back from the kernel.
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/testing/privileged.h"
+#include "base/unique_fd.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "mount/mount.h"
+
+namespace linx::tools {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::string LinxPath() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
+                      workspace != nullptr ? workspace : "linx", "/tools/linx");
+}
+
+struct Result {
+  int exit_code = -1;  // -1: did not exit normally
+  std::string out;
+  std::string err;
+};
+
+std::ostream& operator<<(std::ostream& os, const Result& r) {
+  return os << "exit " << r.exit_code << ", stdout \"" << r.out
+            << "\", stderr \"" << r.err << "\"";
+}
+
+// Runs `linx args...` (in `cwd` if given) and collects its output.
+Result RunLinx(const std::vector<std::string>& args,
+               const char* cwd = nullptr) {
+  Result r;
+  int out[2];
+  int err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2: " << errno;
+    return r;
+  }
+  std::string path = LinxPath();
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(path.c_str()));
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    if (cwd != nullptr && chdir(cwd) != 0) _exit(126);
+    execv(path.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  UniqueFd out_fd(out[0]);
+  UniqueFd err_fd(err[0]);
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.err};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[4096];
+      ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+      if (n > 0) {
+        sinks[i]->append(buf, n);
+      } else if (n == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
+    r.exit_code = WEXITSTATUS(status);
+  }
+  return r;
+}
+
+// The top mount at `target` in a table, if any.
+std::optional<MountInfo> Find(const std::vector<MountInfo>& table,
+                              const std::string& target) {
+  std::optional<MountInfo> found;
+  for (const MountInfo& m : table) {
+    if (m.target == target) found = m;
+  }
+  return found;
+}
+
+std::optional<MountInfo> FindHere(const std::string& target) {
+  auto table = List();
+  EXPECT_TRUE(table.ok()) << table.status();
+  return table.ok() ? Find(*table, target) : std::nullopt;
+}
+
+std::optional<MountInfo> FindIn(pid_t pid, const std::string& target) {
+  auto table = List(pid);
+  EXPECT_TRUE(table.ok()) << table.status();
+  return table.ok() ? Find(*table, target) : std::nullopt;
+}
+
+unsigned long StatvfsFlags(const std::string& path) {
+  struct statvfs st {};
+  EXPECT_EQ(statvfs(path.c_str(), &st), 0) << path;
+  return st.f_flag;
+}
+
+// Unmounts whatever a failing test left at `dir` (the namespace is private
+// and dies with the test, but tests should not see each other's mounts).
+class MountCleanup {
+ public:
+  explicit MountCleanup(std::string dir) : dir_(std::move(dir)) {}
+  ~MountCleanup() {
+    while (umount2(dir_.c_str(), MNT_DETACH) == 0) {
+    }
+  }
+
+ private:
+  std::string dir_;
+};
+
+// A child parked in its own mount namespace until released; after release
+// it exits with `after()`'s value (0 if none).
+class ParkedChild {
+ public:
+  explicit ParkedChild(int (*after)() = nullptr) {
+    int ready[2];
+    int release[2];
+    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(release, O_CLOEXEC) != 0) {
+      ADD_FAILURE() << "pipe2: " << errno;
+      return;
+    }
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(ready[0]);
+      close(release[1]);
+      if (unshare(CLONE_NEWNS) != 0) _exit(100);
+      if (write(ready[1], "r", 1) != 1) _exit(101);
+      char byte;
+      while (read(release[0], &byte, 1) > 0) {
+      }
+      _exit(after != nullptr ? after() : 0);
+    }
+    close(ready[1]);
+    close(release[0]);
+    release_.reset(release[1]);
+    char byte;
+    UniqueFd ready_fd(ready[0]);
+    EXPECT_EQ(read(ready[0], &byte, 1), 1) << "child did not get ready";
+  }
+  ~ParkedChild() {
+    if (pid_ > 0) Release();
+  }
+
+  pid_t pid() const { return pid_; }
+
+  // Lets the child run on; returns its exit status.
+  int Release() {
+    release_.reset();
+    int status = 0;
+    pid_t pid = pid_;
+    pid_ = -1;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+    return WEXITSTATUS(status);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  UniqueFd release_;
+};
+
+TEST(LinxCliTest, MountsATmpfsWithFlagsAndDataThenUnmountsIt) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dir = testing::MakeScratchDir("cli-tmpfs");
+  MountCleanup cleanup(dir);
+  Result r = RunLinx({"mount", "none", dir, "tmpfs", "--flags", "nosuid,nodev",
+                      "--data=size=1m"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+  std::optional<MountInfo> m = FindHere(dir);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->fstype, "tmpfs");
+  EXPECT_EQ(m->source, "none");
+  EXPECT_THAT(m->fs_options, HasSubstr("size=1024k"));
+  unsigned long f = StatvfsFlags(dir);
+  EXPECT_NE(f & ST_NOSUID, 0u);
+  EXPECT_NE(f & ST_NODEV, 0u);
+  EXPECT_EQ(f & ST_RDONLY, 0u);
+
+  r = RunLinx({"umount", dir});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_FALSE(FindHere(dir).has_value());
+}
+
+TEST(LinxCliTest, BindRoIsReallyReadOnlyAndRemountChangesIt) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string src = testing::MakeScratchDir("cli-bind-src");
+  std::string dst = testing::MakeScratchDir("cli-bind-dst");
+  MountCleanup cleanup(dst);
+  Result r = RunLinx({"bind", src, dst, "--flags", "ro"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  ASSERT_TRUE(FindHere(dst).has_value());
+  EXPECT_NE(StatvfsFlags(dst) & ST_RDONLY, 0u);
+  EXPECT_EQ(StatvfsFlags(src) & ST_RDONLY, 0u);
+
+  // remount --flags bind: only the per-mount flags, now without ro.
+  r = RunLinx({"remount", dst, "--flags", "bind"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(StatvfsFlags(dst) & ST_RDONLY, 0u);
+  r = RunLinx({"remount", dst, "--flags", "bind,ro,noexec"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(StatvfsFlags(dst) & ST_RDONLY, 0u);
+  EXPECT_NE(StatvfsFlags(dst) & ST_NOEXEC, 0u);
+
+  r = RunLinx({"umount", dst});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_FALSE(FindHere(dst).has_value());
+}
+
+TEST(LinxCliTest, BindCreateMakesThePlaceholderForAFileBind) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dev = testing::MakeScratchDir("cli-create");
+  MountCleanup cleanup_dev(dev);
+  ASSERT_EQ(RunLinx({"mount", "none", dev, "tmpfs"}).exit_code, 0);
+  std::string null = dev + "/null";
+  MountCleanup cleanup_null(null);
+  // Without --create the target is missing: the bind fails at stage mount.
+  Result r = RunLinx({"bind", "/dev/null", null});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("ENOENT"));
+  r = RunLinx({"bind", "/dev/null", null, "--create"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  struct stat st {};
+  ASSERT_EQ(stat(null.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  std::optional<MountInfo> m = FindHere(null);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->root, "/null");
+}
+
+TEST(LinxCliTest, RemountChangesFilesystemData) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dir = testing::MakeScratchDir("cli-remount");
+  MountCleanup cleanup(dir);
+  ASSERT_EQ(
+      RunLinx({"mount", "none", dir, "tmpfs", "--data", "size=1m"}).exit_code,
+      0);
+  Result r = RunLinx({"remount", dir, "--data", "size=2m"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  std::optional<MountInfo> m = FindHere(dir);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_THAT(m->fs_options, HasSubstr("size=2048k"));
+}
+
+TEST(LinxCliTest, RemountWithOnlyPropagationWordsChangesPropagation) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dir = testing::MakeScratchDir("cli-propagation");
+  MountCleanup cleanup(dir);
+  ASSERT_EQ(RunLinx({"mount", "none", dir, "tmpfs"}).exit_code, 0);
+  Result r = RunLinx({"remount", dir, "--flags", "shared"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  std::optional<MountInfo> m = FindHere(dir);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_TRUE(m->shared.has_value());
+  r = RunLinx({"remount", dir, "--flags", "private"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  m = FindHere(dir);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(m->shared.has_value());
+}
+
+TEST(LinxCliTest, MoveMovesTheMount) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string from = testing::MakeScratchDir("cli-move-from");
+  std::string to = testing::MakeScratchDir("cli-move-to");
+  MountCleanup cleanup_from(from);
+  MountCleanup cleanup_to(to);
+  ASSERT_EQ(RunLinx({"mount", "none", from, "tmpfs"}).exit_code, 0);
+  Result r = RunLinx({"move", from, to});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_FALSE(FindHere(from).has_value());
+  std::optional<MountInfo> m = FindHere(to);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->fstype, "tmpfs");
+}
+
+TEST(LinxCliTest, BusyUmountFailsWithEbusyAndDetachSucceeds) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dir = testing::MakeScratchDir("cli-busy");
+  MountCleanup cleanup(dir);
+  ASSERT_EQ(RunLinx({"mount", "none", dir, "tmpfs"}).exit_code, 0);
+  UniqueFd busy(
+      open((dir + "/open-file").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  ASSERT_GE(busy.get(), 0);
+
+  Result r = RunLinx({"umount", dir});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, StartsWith("linx: "));
+  EXPECT_THAT(r.err, HasSubstr("umount"));
+  EXPECT_THAT(r.err, HasSubstr("EBUSY"));
+  EXPECT_THAT(r.err, HasSubstr("target is busy"));
+  EXPECT_TRUE(FindHere(dir).has_value());
+
+  r = RunLinx({"umount", dir, "--flags", "detach"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_FALSE(FindHere(dir).has_value());
+}
+
+TEST(LinxCliTest, UmountOfANonMountFailsWithEinvalAndExit1) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dir = testing::MakeScratchDir("cli-not-a-mount");
+  Result r = RunLinx({"umount", dir});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, StartsWith("linx: umount2(\"" + dir + "\""));
+  EXPECT_THAT(r.err, HasSubstr(": umount: EINVAL (Invalid argument)"));
+  EXPECT_THAT(r.err, HasSubstr("not a mount point"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(LinxCliTest, UnknownFlagWordIsAUsageErrorAndMountsNothing) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dir = testing::MakeScratchDir("cli-bad-flag");
+  MountCleanup cleanup(dir);
+  Result r = RunLinx({"mount", "none", dir, "tmpfs", "--flags", "ro,bogus"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, StartsWith("linx mount: unknown mount flag \"bogus\"\n"
+                                "usage: linx mount "));
+  EXPECT_FALSE(FindHere(dir).has_value());
+}
+
+TEST(LinxCliTest, FlagsTheVerbRefusesAreUsageErrors) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string src = testing::MakeScratchDir("cli-bind-sync-src");
+  std::string dst = testing::MakeScratchDir("cli-bind-sync-dst");
+  MountCleanup cleanup(dst);
+  // A known word, but not a per-mount flag: Bind refuses it (bad_flag).
+  Result r = RunLinx({"bind", src, dst, "--flags", "sync"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_THAT(r.err, StartsWith("linx bind: "));
+  EXPECT_THAT(r.err, HasSubstr("usage: linx bind"));
+  EXPECT_FALSE(FindHere(dst).has_value());
+}
+
+TEST(LinxCliTest, OperandsAfterDoubleDashMayStartWithADash) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dir = testing::MakeScratchDir("cli-dash");
+  ASSERT_EQ(mkdir((dir + "/-x").c_str(), 0755), 0);
+  MountCleanup cleanup(dir + "/-x");
+  Result r = RunLinx(
+      {"mount", "--data", "size=1m", "--", "-src", "-x", "tmpfs"}, dir.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r;
+  std::optional<MountInfo> m = FindHere(dir + "/-x");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->source, "-src");
+}
+
+// Exits 0 if "/marker" exists and the old root is at /old.
+int CheckPivoted() {
+  struct stat st;
+  if (stat("/marker", &st) != 0) return 10;
+  if (stat("/old", &st) != 0) return 11;
+  return 0;
+}
+
+TEST(LinxCliTest, InPidActsInTheChildsNamespaceOnly) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dir = testing::MakeScratchDir("cli-in-pid");
+  ParkedChild child;
+  ASSERT_GT(child.pid(), 0);
+  std::string in = absl::StrCat("pid:", child.pid());
+  Result r = RunLinx({"mount", "none", dir, "tmpfs", "--in", in});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(FindIn(child.pid(), dir).has_value());
+  EXPECT_FALSE(FindHere(dir).has_value());
+
+  // The same namespace by its file.
+  r = RunLinx({"umount", dir, "--in",
+               absl::StrCat("path:/proc/", child.pid(), "/ns/mnt")});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_FALSE(FindIn(child.pid(), dir).has_value());
+  EXPECT_EQ(child.Release(), 0);
+}
+
+TEST(LinxCliTest, PivotRootInAChildsNamespace) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string new_root = testing::MakeScratchDir("cli-new-root");
+  ASSERT_EQ(mkdir((new_root + "/old").c_str(), 0755), 0);
+  UniqueFd marker(open((new_root + "/marker").c_str(),
+                       O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  ASSERT_GE(marker.get(), 0);
+  ParkedChild child(&CheckPivoted);
+  ASSERT_GT(child.pid(), 0);
+  std::string in = absl::StrCat("--in=pid:", child.pid());
+
+  ASSERT_EQ(RunLinx({"bind", new_root, new_root, in}).exit_code, 0);
+  Result r = RunLinx({"pivot-root", new_root, new_root + "/old", in});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(FindIn(child.pid(), "/old").has_value());
+  EXPECT_FALSE(FindHere("/old").has_value());
+  EXPECT_EQ(child.Release(), 0) << "the child does not see the new root";
+}
+
+TEST(LinxCliTest, BadInTargets) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dir = testing::MakeScratchDir("cli-bad-in");
+  // Malformed: a usage error.
+  Result r = RunLinx({"umount", dir, "--in", "container:7"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_THAT(r.err, HasSubstr("bad --in \"container:7\""));
+  // Well formed, but no such process: the operation failed at open_ns.
+  r = RunLinx({"mount", "none", dir, "tmpfs", "--in", "pid:999999999"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("open_ns"));
+  EXPECT_THAT(r.err, ::testing::AnyOf(HasSubstr("ESRCH"), HasSubstr("ENOENT")));
+  // A file that is no namespace: setns EINVAL.
+  std::string file = dir + "/not-a-namespace";
+  UniqueFd fd(open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  ASSERT_GE(fd.get(), 0);
+  r = RunLinx({"mount", "none", dir, "tmpfs", "--in", "path:" + file});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("setns"));
+  EXPECT_THAT(r.err, HasSubstr("EINVAL"));
+  EXPECT_FALSE(FindHere(dir).has_value());
+}
+
+TEST(LinxCliTest, VersionPrintsTheLibraryVersion) {
+  Result r = RunLinx({"version"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, absl::StrCat("linx ", Version(), "\n"));
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(LinxCliTest, HelpForEveryVerbGoesToStdoutWithExit0) {
+  for (const char* verb : {"mount", "bind", "move", "remount", "umount",
+                           "pivot-root", "version"}) {
+    SCOPED_TRACE(verb);
+    for (const char* opt : {"--help", "-h"}) {
+      Result r = RunLinx({verb, opt});
+      EXPECT_EQ(r.exit_code, 0) << r;
+      EXPECT_THAT(r.out, StartsWith(absl::StrCat("usage: linx ", verb)));
+      EXPECT_EQ(r.err, "");
+    }
+  }
+}
+
+TEST(LinxCliTest, UsageErrorsExit2WithAHint) {
+  Result r = RunLinx({"bind", "/only-one"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "linx bind: missing operand: expected SOURCE TARGET\n"
+            "usage: linx bind SOURCE TARGET [--flags W1,W2,...] [--data STR] "
+            "[--create] [--in self|pid:N|path:P]\n"
+            "Run 'linx bind --help' for more.\n");
+  r = RunLinx({"umount", "/x", "--lazy"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_THAT(r.err, StartsWith("linx umount: unknown option \"--lazy\"\n"));
+  r = RunLinx({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_THAT(r.err, HasSubstr("unknown command 'frobnicate'"));
+}
+
+}  // namespace
+}  // namespace linx::tools
