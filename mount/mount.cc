@@ -26,6 +26,7 @@
 #include "base/syscalls.h"
 #include "base/unique_fd.h"
 #include "mount/internal/hooks.h"
+#include "mount/umount_tree.h"
 
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
@@ -1003,6 +1004,11 @@ absl::Status Remount(absl::string_view target, const RemountOptions& opts) {
 }
 
 absl::Status Umount(absl::string_view target, const UmountOptions& opts) {
+  if (opts.recursive) {
+    UmountOptions one = opts;
+    one.recursive = false;
+    return UmountTree(target, one);
+  }
   ASSIGN_OR_RETURN(Prepared p, PrepareUmount(target, opts, opts.in));
   return Run(std::move(p), opts.in);
 }

@@ -166,6 +166,10 @@ struct RemountOptions {
 struct UmountOptions {
   // kExpire together with kForce or kDetach → bad_flag (umount2(2)).
   std::vector<UmountFlag> flags;
+  // Unmount `target` and everything mounted below it, deepest first
+  // (umount -R), retrying while the table changes underneath: see
+  // UmountTree in mount/umount_tree.h for the order and the errors.
+  bool recursive = false;
   Namespace in = Namespace::Self();
 };
 

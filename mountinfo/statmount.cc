@@ -43,9 +43,8 @@ absl::Status SysError(absl::string_view operation, Stage stage, int err,
 constexpr uint64_t kBaseMask =
     kabi::kStatmountSbBasic | kabi::kStatmountMntBasic |
     kabi::kStatmountMntRoot | kabi::kStatmountMntPoint |
-    kabi::kStatmountFsType | kabi::kStatmountMntNsId |
-    kabi::kStatmountMntOpts | kabi::kStatmountFsSubtype |
-    kabi::kStatmountSbSource;
+    kabi::kStatmountFsType | kabi::kStatmountMntNsId | kabi::kStatmountMntOpts |
+    kabi::kStatmountFsSubtype | kabi::kStatmountSbSource;
 
 // -1 unknown, 0 missing, 1 present.
 std::atomic<int> g_probe[5] = {-1, -1, -1, -1, -1};
@@ -374,8 +373,7 @@ absl::StatusOr<std::vector<uint64_t>> ListMountIds(uint64_t mnt_ns_id,
   return out;
 }
 
-absl::StatusOr<StatmountEntry> StatMount(uint64_t unique_id,
-                                         uint64_t mnt_ns_id,
+absl::StatusOr<StatmountEntry> StatMount(uint64_t unique_id, uint64_t mnt_ns_id,
                                          bool with_propagate_from) {
   if (!KernelHas(KernelFeature::kStatmount)) return Unimplemented("statmount");
   std::vector<uint64_t> buf;
@@ -439,9 +437,8 @@ absl::StatusOr<std::vector<MountInfo>> ListMounts(const ListOptions& options) {
                     (e->errno_value == EPERM || e->errno_value == ENOSYS);
     if (!fallback) return entries.status();
   }
-  absl::StatusOr<MountTable> t = options.pid == 0
-                                     ? ReadMountInfo()
-                                     : ReadMountInfoOfPid(options.pid);
+  absl::StatusOr<MountTable> t =
+      options.pid == 0 ? ReadMountInfo() : ReadMountInfoOfPid(options.pid);
   if (!t.ok()) return t.status();
   return t->ToMountInfos();
 }

@@ -153,8 +153,7 @@ struct ListOptions {
 absl::StatusOr<std::vector<MountInfo>> ListMounts(const ListOptions& = {});
 
 // The same listing as StatmountEntry values (statmount back end only).
-absl::StatusOr<std::vector<StatmountEntry>> ListStatmountEntries(
-    pid_t pid = 0);
+absl::StatusOr<std::vector<StatmountEntry>> ListStatmountEntries(pid_t pid = 0);
 
 // The back end ListMounts(options) would use now (kText or kStatmount).
 ListBackend ResolveListBackend(const ListOptions& options);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -51,8 +52,8 @@ class Mounts {
                       flags, data),
               0)
         << "mount " << src << " " << dst << ": " << strerror(errno);
-    if (!(flags & (MS_REMOUNT | MS_SHARED | MS_SLAVE | MS_PRIVATE |
-                   MS_UNBINDABLE))) {
+    if (!(flags &
+          (MS_REMOUNT | MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE))) {
       paths_.push_back(dst);
     }
   }
@@ -201,8 +202,8 @@ TEST(StatmountTest, OverlayAgrees) {
   std::string upper = Dir(d, "upper");
   std::string work = Dir(d, "work");
   std::string merged = Dir(d, "merged");
-  std::string opts = absl::StrCat("lowerdir=", lower, ",upperdir=", upper,
-                                  ",workdir=", work);
+  std::string opts =
+      absl::StrCat("lowerdir=", lower, ",upperdir=", upper, ",workdir=", work);
   if (::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) {
     int err = errno;
     (void)std::system("modprobe overlay >/dev/null 2>&1");
@@ -240,11 +241,11 @@ TEST(StatmountTest, OtherNamespaceByIdAgreesWithProcFile) {
   std::string b = Dir(d, "b");
   std::string c = Dir(d, "c");
   m.Mount("asrc", a, "tmpfs", 0, nullptr);
-  m.Mount("", a, nullptr, MS_SHARED, nullptr);         // group G1
-  m.Mount(a, b, nullptr, MS_BIND, nullptr);            // b in G1
-  m.Mount("", b, nullptr, MS_SLAVE, nullptr);          // b: master G1
-  m.Mount("", b, nullptr, MS_SHARED, nullptr);         // b: shared G2
-  m.Mount(b, c, nullptr, MS_BIND, nullptr);            // c in G2, master G1
+  m.Mount("", a, nullptr, MS_SHARED, nullptr);  // group G1
+  m.Mount(a, b, nullptr, MS_BIND, nullptr);     // b in G1
+  m.Mount("", b, nullptr, MS_SLAVE, nullptr);   // b: master G1
+  m.Mount("", b, nullptr, MS_SHARED, nullptr);  // b: shared G2
+  m.Mount(b, c, nullptr, MS_BIND, nullptr);     // c in G2, master G1
   int ready[2];
   ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
   pid_t child = ::fork();
@@ -287,9 +288,35 @@ TEST(StatmountTest, OtherNamespaceByIdAgreesWithProcFile) {
   absl::StatusOr<uint64_t> theirs = MountNamespaceId(child);
   ASSERT_TRUE(mine.ok() && theirs.ok());
   EXPECT_NE(*mine, *theirs);
-  const MountInfo* ours = ByTarget(List(ListBackend::kStatmount), c);
+  std::vector<MountInfo> mine_table = List(ListBackend::kStatmount);
+  const MountInfo* ours = ByTarget(mine_table, c);
   ASSERT_NE(ours, nullptr);
   EXPECT_FALSE(ours->propagate_from.has_value());
+}
+
+// listmount(2) is called 4096 IDs at a time: a table of 5000 mounts needs
+// two pages, and both back ends must still agree.
+TEST(StatmountTest, ListsMoreThanOnePageOfIds) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  SKIP_UNLESS_STATMOUNT();
+  std::string d = MakeScratchDir("pages");
+  Mounts m;
+  m.Mount("pages", d, "tmpfs", 0, nullptr);
+  std::string src = Dir(d, "src");
+  for (int i = 0; i < 5000; ++i) {
+    std::string t = d + "/" + std::to_string(i);
+    ASSERT_EQ(::mkdir(t.c_str(), 0755), 0);
+    ASSERT_EQ(::mount(src.c_str(), t.c_str(), nullptr, MS_BIND, nullptr), 0);
+  }
+  // (The tmpfs's detach in ~Mounts takes all 5000 binds with it.)
+  absl::StatusOr<std::vector<uint64_t>> ids = ListMountIds();
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_GT(ids->size(), 5000u);
+  EXPECT_TRUE(std::is_sorted(ids->begin(), ids->end()));
+  std::vector<MountInfo> text = List(ListBackend::kText);
+  std::vector<MountInfo> sm = List(ListBackend::kStatmount);
+  EXPECT_EQ(sm.size(), ids->size());
+  ExpectSameTables(text, sm);
 }
 
 TEST(StatmountTest, UniqueIdsAndNamespaceIdAreReported) {
@@ -325,7 +352,8 @@ TEST(StatmountTest, MountNamespaceIdOfMissingPidIsNotFound) {
   if (!KernelHas(KernelFeature::kMountNamespaceId)) {
     GTEST_SKIP() << "kernel lacks NS_GET_MNTNS_ID";
   }
-  EXPECT_THAT(MountNamespaceId(999999999), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(MountNamespaceId(999999999),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(MountNamespaceId(-1),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }

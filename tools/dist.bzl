@@ -9,7 +9,8 @@ and packs them with the C ABI's shared library into a tar:
   lib/liblinx.a                    the C++ API, all of linx's objects
   include/linx/<pkg>/<header>.h    as included from Bazel ("mount/mount.h")
   lib/pkgconfig/linx-mount.pc      C ABI: -llinx_mount
-  lib/pkgconfig/linx.pc            C++ API: -llinx, Requires Debian's absl_*
+  lib/pkgconfig/linx.pc            C++ API: -llinx, Requires: the absl_*
+                                   modules whose archives the deps link
 
 The .pc files use ${pcfiledir}, so the tree can be unpacked anywhere.
 """
@@ -20,6 +21,7 @@ def _own(f):
 def _linx_dist_impl(ctx):
     headers = {}
     archives = {}
+    absl_modules = {}
     for dep in ctx.attr.deps:
         cc = dep[CcInfo]
         for h in cc.compilation_context.headers.to_list():
@@ -30,14 +32,20 @@ def _linx_dist_impl(ctx):
         for li in cc.linking_context.linker_inputs.to_list():
             for lib in li.libraries:
                 a = lib.pic_static_library or lib.static_library
-                if a != None and _own(a):
+                if a == None:
+                    continue
+                if _own(a):
                     archives[a.path] = a
+                elif a.basename.startswith("libabsl_") and a.basename.endswith(".a"):
+                    # Debian's archive libabsl_X.a belongs to pkg-config
+                    # module absl_X (third_party/debian/repositories.bzl).
+                    absl_modules[a.basename[len("lib"):-len(".a")]] = True
     out = ctx.actions.declare_file(ctx.label.name + ".tar")
     args = ctx.actions.args()
     args.add("--out", out)
     args.add("--version", ctx.attr.version)
     args.add("--shared", ctx.file.shared_library)
-    args.add("--absl", ",".join(ctx.attr.absl_requires))
+    args.add("--absl", ",".join(sorted(absl_modules.keys())))
     for path, h in sorted(headers.items()):
         args.add("--header", "%s=%s" % (path, h.path))
     for a in sorted(archives.keys()):
@@ -60,8 +68,6 @@ linx_dist = rule(
         "deps": attr.label_list(providers = [CcInfo]),
         "shared_library": attr.label(allow_single_file = True, mandatory = True),
         "version": attr.string(mandatory = True),
-        # Debian's Abseil pkg-config modules the C++ API links against.
-        "absl_requires": attr.string_list(),
         "_tool": attr.label(
             default = "//tools:make_dist.py",
             allow_single_file = True,

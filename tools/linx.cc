@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "tools/find_command.h"
 #include "tools/list_command.h"
 #include "tools/verb_commands.h"
+#include "tools/watch_command.h"
 
 namespace {
 
@@ -16,6 +18,8 @@ void PrintUsage(std::FILE* out) {
       "\n"
       "Read the mount table:\n"
       "  list [--pid N | --file PATH] [--json] [--strict]\n"
+      "  find PATH [--json] | find --is-mount-point PATH\n"
+      "  watch [--pid N] [--json] [--count N] [--timeout S]\n"
       "\n"
       "Change it (each takes --in self|pid:N|path:P):\n"
       "  mount SOURCE TARGET FSTYPE [--flags w1,w2] [--data STR] [--create]\n"
@@ -45,6 +49,12 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(cmd, "list") == 0) {
     return linx::tools::RunListCommand(argc - 1, argv + 1);
+  }
+  if (std::strcmp(cmd, "find") == 0) {
+    return linx::tools::RunFindCommand(argc - 1, argv + 1);
+  }
+  if (std::strcmp(cmd, "watch") == 0) {
+    return linx::tools::RunWatchCommand(argc - 1, argv + 1);
   }
   int rc = linx::tools::RunVerbCommand(argc - 1, argv + 1);
   if (rc == linx::tools::kUnknownCommand) {

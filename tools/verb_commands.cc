@@ -34,6 +34,7 @@ struct VerbSpec {
   bool create;  // --create
   bool in;      // --in
   const char* summary;
+  bool recursive = false;  // --recursive
 };
 
 constexpr VerbSpec kVerbs[] = {
@@ -56,7 +57,9 @@ constexpr VerbSpec kVerbs[] = {
      "optionally rec), it changes the propagation type instead, like\n"
      "`mount --make-private`."},
     {Verb::kUmount, "umount", "TARGET", 1, true, false, false, true,
-     "Unmounts TARGET: umount2(2)."},
+     "Unmounts TARGET: umount2(2). With --recursive, TARGET and every mount\n"
+     "below it, deepest first (like umount -R).",
+     true},
     {Verb::kPivotRoot, "pivot-root", "NEW_ROOT PUT_OLD", 2, false, false, false,
      true,
      "Makes NEW_ROOT the root of the mount namespace and moves the old root\n"
@@ -182,6 +185,7 @@ std::string VerbUsage(Verb verb) {
   }
   if (spec.data) absl::StrAppend(&usage, " [--data STR]");
   if (spec.create) absl::StrAppend(&usage, " [--create]");
+  if (spec.recursive) absl::StrAppend(&usage, " [--recursive]");
   if (spec.in) absl::StrAppend(&usage, " [--in self|pid:N|path:P]");
   return usage;
 }
@@ -205,6 +209,11 @@ std::string VerbHelp(Verb verb) {
                     "  --create        create an empty file at TARGET first "
                     "(for binding a file\n"
                     "                  or device node onto a fresh tmpfs)\n");
+  }
+  if (spec.recursive) {
+    absl::StrAppend(&options,
+                    "  --recursive     also unmount every mount below TARGET, "
+                    "deepest first\n");
   }
   if (spec.in) {
     absl::StrAppend(
@@ -266,6 +275,7 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
     const bool allowed = (name == "--flags" && spec->flags) ||
                          (name == "--data" && spec->data) ||
                          (name == "--create" && spec->create) ||
+                         (name == "--recursive" && spec->recursive) ||
                          (name == "--in" && spec->in);
     if (!allowed) {
       return UsageError(verb, absl::StrCat("unknown option ", Quote(name)));
@@ -281,6 +291,8 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
     }
     if (name == "--create") {
       cmd.create = true;
+    } else if (name == "--recursive") {
+      cmd.recursive = true;
     } else if (name == "--data") {
       if (seen_data) return UsageError(verb, "--data given twice");
       seen_data = true;
@@ -398,6 +410,7 @@ absl::Status Perform(const VerbCommand& cmd, const Namespace& in) {
     case Verb::kUmount: {
       UmountOptions o;
       o.flags = UmountFlagsOf(cmd);
+      o.recursive = cmd.recursive;
       o.in = in;
       return Umount(op[0], o);
     }

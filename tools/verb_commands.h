@@ -50,6 +50,7 @@ struct VerbCommand {
   std::vector<std::string> flag_words;  // from every --flags, in order
   std::string data;                     // --data; "" when not given
   bool create = false;                  // --create
+  bool recursive = false;               // --recursive (umount)
   std::string in = "self";              // --in
 };
 

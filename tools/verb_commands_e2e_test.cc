@@ -334,6 +334,24 @@ TEST(LinxCliTest, BusyUmountFailsWithEbusyAndDetachSucceeds) {
   EXPECT_FALSE(FindHere(dir).has_value());
 }
 
+TEST(LinxCliTest, RecursiveUmountTakesTheWholeTree) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string dir = testing::MakeScratchDir("cli-recursive");
+  MountCleanup cleanup(dir);
+  ASSERT_EQ(RunLinx({"mount", "top", dir, "tmpfs"}).exit_code, 0);
+  ASSERT_EQ(::mkdir((dir + "/sub").c_str(), 0755), 0);
+  ASSERT_EQ(RunLinx({"mount", "sub", dir + "/sub", "tmpfs"}).exit_code, 0);
+
+  Result r = RunLinx({"umount", dir});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("EBUSY"));
+
+  r = RunLinx({"umount", "--recursive", dir});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_FALSE(FindHere(dir).has_value());
+  EXPECT_FALSE(FindHere(dir + "/sub").has_value());
+}
+
 TEST(LinxCliTest, UmountOfANonMountFailsWithEinvalAndExit1) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string dir = testing::MakeScratchDir("cli-not-a-mount");

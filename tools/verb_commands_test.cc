@@ -311,6 +311,21 @@ TEST(ParseVerbCommandTest, HelpWinsOverOtherProblems) {
   }
 }
 
+TEST(ParseVerbCommandTest, RecursiveIsAnUmountOption) {
+  ParsedVerbCommand p = ParseVerbCommand({"umount", "--recursive", "/x"});
+  ASSERT_EQ(p.kind, Kind::kRun) << p.error;
+  EXPECT_TRUE(p.command.recursive);
+  EXPECT_THAT(p.command.operands, ElementsAreArray({"/x"}));
+  EXPECT_FALSE(ParseVerbCommand({"umount", "/x"}).command.recursive);
+
+  p = ParseVerbCommand({"umount", "/x", "--recursive=yes"});
+  EXPECT_EQ(p.kind, Kind::kUsageError);
+  EXPECT_THAT(p.error, HasSubstr("--recursive takes no value"));
+  p = ParseVerbCommand({"mount", "a", "/b", "tmpfs", "--recursive"});
+  EXPECT_EQ(p.kind, Kind::kUsageError);
+  EXPECT_THAT(p.error, HasSubstr("unknown option \"--recursive\""));
+}
+
 TEST(ParseVerbCommandTest, HelpAfterDoubleDashIsAnOperand) {
   ParsedVerbCommand p = ParseVerbCommand({"umount", "--", "--help"});
   ASSERT_EQ(p.kind, Kind::kRun) << p.error;
@@ -339,7 +354,7 @@ TEST(VerbUsageTest, NamesEveryOptionTheVerbTakes) {
             "usage: linx remount TARGET [--flags W1,W2,...] [--data STR] "
             "[--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kUmount),
-            "usage: linx umount TARGET [--flags detach,...] "
+            "usage: linx umount TARGET [--flags detach,...] [--recursive] "
             "[--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kPivotRoot),
             "usage: linx pivot-root NEW_ROOT PUT_OLD "

@@ -34,7 +34,7 @@ void PretendMissingForTesting(KernelFeature feature, bool missing) {
 namespace linx::kabi {
 
 int SysStatmount(const MntIdReq* req, Statmount* buf, size_t bufsize,
-              unsigned flags) {
+                 unsigned flags) {
   if (Pretended(KernelFeature::kStatmount) ||
       (req->size >= kMntIdReqSizeVer1 && req->mnt_ns_id != 0 &&
        Pretended(KernelFeature::kMountNamespaceId))) {
@@ -44,7 +44,8 @@ int SysStatmount(const MntIdReq* req, Statmount* buf, size_t bufsize,
   return static_cast<int>(::syscall(kSysStatmount, req, buf, bufsize, flags));
 }
 
-long SysListmount(const MntIdReq* req, uint64_t* ids, size_t n, unsigned flags) {
+long SysListmount(const MntIdReq* req, uint64_t* ids, size_t n,
+                  unsigned flags) {
   if (Pretended(KernelFeature::kStatmount) ||
       (req->size >= kMntIdReqSizeVer1 && req->mnt_ns_id != 0 &&
        Pretended(KernelFeature::kMountNamespaceId))) {

@@ -131,7 +131,7 @@ bool Pretended(KernelFeature f);
 
 // Raw wrappers: -1 with errno on failure (ENOSYS when pretended missing).
 int SysStatmount(const MntIdReq* req, Statmount* buf, size_t bufsize,
-              unsigned flags);
+                 unsigned flags);
 long SysListmount(const MntIdReq* req, uint64_t* ids, size_t n, unsigned flags);
 // statx(AT_FDCWD, path, flags, mask) returning stx_mnt_id in *mnt_id and
 // the mask/attributes. `mask` must include kStatxMntId or

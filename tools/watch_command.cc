@@ -1,0 +1,219 @@
+#include "tools/watch_command.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "mountinfo/monitor.h"
+#include "mountinfo/mountinfo.h"
+#include "mountinfo/statmount.h"
+#include "mountinfo/tree.h"
+
+namespace linx::tools {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: linx watch [--pid N] [--json] [--count N] [--timeout SECONDS]\n"
+    "                  [--rescan SECONDS] [--backend auto|text|statmount]\n"
+    "                  [--no-fanotify]\n"
+    "\n"
+    "Print changes to a mount table as they happen (default: the calling\n"
+    "process's namespace), one line per added, removed or changed mount.\n"
+    "\n"
+    "  --pid N          the namespace of process N, without entering it\n"
+    "  --json           one JSON object per line: {\"event\": \"added\",\n"
+    "                   \"mount\": {...}} / \"removed\" / {\"event\":\n"
+    "                   \"changed\", \"before\": {...}, \"after\": {...}}\n"
+    "  --count N        exit after N changes\n"
+    "  --timeout S      exit after S seconds (exit 1 if --count was not\n"
+    "                   reached)\n"
+    "  --rescan S       rescan every S seconds for changes nothing signals\n"
+    "                   (propagation changes); default 1\n"
+    "  --backend B      how tables are read: auto, text, statmount\n"
+    "  --no-fanotify    do not use fanotify mount events\n"
+    "  --help           this text\n"
+    "\n"
+    "Exit status: 0 success, 1 failure or --count not reached, 2 usage.\n";
+
+int Usage(const std::string& error) {
+  std::fprintf(stderr, "linx watch: %s\n%s", error.c_str(), kUsage);
+  return 2;
+}
+
+bool ParseSeconds(const std::string& v, absl::Duration* d) {
+  double s = 0;
+  if (!absl::SimpleAtod(v, &s) || !(s >= 0) || s > 1e9) return false;
+  *d = absl::Seconds(s);
+  return true;
+}
+
+std::string Describe(const MountInfo& m) {
+  return absl::StrCat(m.id, " ", EncodeMountInfoEscapes(m.target), " ",
+                      EncodeMountInfoEscapes(m.fstype), " ",
+                      EncodeMountInfoEscapes(m.source), " ",
+                      EncodeMountInfoEscapes(m.vfs_options));
+}
+
+std::string FieldDiff(const MountInfo& a, const MountInfo& b) {
+  std::vector<std::string> parts;
+  auto cmp = [&](const char* name, const std::string& x, const std::string& y) {
+    if (x != y) {
+      parts.push_back(absl::StrCat(name, "=", EncodeMountInfoEscapes(x), "->",
+                                   EncodeMountInfoEscapes(y)));
+    }
+  };
+  cmp("parent_id", absl::StrCat(a.parent_id), absl::StrCat(b.parent_id));
+  cmp("root", a.root, b.root);
+  cmp("target", a.target, b.target);
+  cmp("vfs_options", a.vfs_options, b.vfs_options);
+  cmp("propagation", PropagationOf(a), PropagationOf(b));
+  cmp("fstype", a.fstype, b.fstype);
+  cmp("source", a.source, b.source);
+  cmp("fs_options", a.fs_options, b.fs_options);
+  cmp("device", absl::StrCat(a.major, ":", a.minor),
+      absl::StrCat(b.major, ":", b.minor));
+  std::string out;
+  for (const std::string& p : parts) absl::StrAppend(&out, " ", p);
+  return out;
+}
+
+void Format(const MountChange& c, bool json, std::string* out) {
+  const char* kind = MountChangeKindName(c.kind);
+  if (json) {
+    absl::StrAppend(out, "{\"event\": \"", kind, "\"");
+    if (c.kind == MountChange::Kind::kChanged) {
+      out->append(", \"before\": ");
+      AppendMountInfoJson(c.before, out);
+      out->append(", \"after\": ");
+      AppendMountInfoJson(c.after, out);
+    } else {
+      out->append(", \"mount\": ");
+      AppendMountInfoJson(c.mount(), out);
+    }
+    out->append("}\n");
+    return;
+  }
+  if (c.kind == MountChange::Kind::kChanged) {
+    absl::StrAppend(out, kind, " ", c.after.id, " ",
+                    EncodeMountInfoEscapes(c.after.target),
+                    FieldDiff(c.before, c.after), "\n");
+  } else {
+    absl::StrAppend(out, kind, " ", Describe(c.mount()), "\n");
+  }
+}
+
+}  // namespace
+
+int RunWatchCommand(int argc, char** argv) {
+  bool json = false;
+  long long count = -1;
+  absl::Duration timeout = absl::InfiniteDuration();
+  MonitorOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool inline_value = false;
+    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != arg.npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      inline_value = true;
+    }
+    auto take = [&]() -> bool {
+      if (inline_value) return true;
+      if (i + 1 >= argc) return false;
+      value = argv[++i];
+      return true;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--json" && !inline_value) {
+      json = true;
+    } else if (arg == "--no-fanotify" && !inline_value) {
+      options.use_fanotify = false;
+    } else if (arg == "--pid") {
+      int pid = 0;
+      if (!take() || !absl::SimpleAtoi(value, &pid) || pid <= 0) {
+        return Usage("--pid needs a process ID");
+      }
+      options.pid = pid;
+    } else if (arg == "--count") {
+      if (!take() || !absl::SimpleAtoi(value, &count) || count <= 0) {
+        return Usage("--count needs a positive number");
+      }
+    } else if (arg == "--timeout") {
+      if (!take() || !ParseSeconds(value, &timeout)) {
+        return Usage("--timeout needs seconds");
+      }
+    } else if (arg == "--rescan") {
+      if (!take() || !ParseSeconds(value, &options.rescan_interval) ||
+          options.rescan_interval == absl::ZeroDuration()) {
+        return Usage("--rescan needs a positive number of seconds");
+      }
+    } else if (arg == "--backend") {
+      if (!take()) return Usage("--backend needs a value");
+      if (value == "auto") {
+        options.backend = ListBackend::kAuto;
+      } else if (value == "text") {
+        options.backend = ListBackend::kText;
+      } else if (value == "statmount") {
+        options.backend = ListBackend::kStatmount;
+      } else {
+        return Usage(
+            absl::StrCat("--backend: unknown back end \"", value, "\""));
+      }
+    } else {
+      return Usage(absl::StrCat("unknown argument \"", argv[i], "\""));
+    }
+  }
+  absl::StatusOr<std::unique_ptr<MountMonitor>> mon =
+      MountMonitor::Open(options);
+  if (!mon.ok()) {
+    std::fprintf(stderr, "linx watch: %s\n",
+                 std::string(mon.status().message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "linx watch: watching %s (%zu mounts; wake-ups: poll%s; "
+               "rescan every %s)\n",
+               options.pid == 0 ? "this namespace"
+                                : absl::StrCat("pid ", options.pid).c_str(),
+               (*mon)->snapshot().size(),
+               (*mon)->using_fanotify() ? "+fanotify" : "",
+               absl::FormatDuration(options.rescan_interval).c_str());
+  std::fflush(stderr);
+  const absl::Time deadline = absl::Now() + timeout;
+  long long seen = 0;
+  for (;;) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    absl::StatusOr<std::vector<MountChange>> changes = (*mon)->Wait(left);
+    if (!changes.ok()) {
+      std::fprintf(stderr, "linx watch: %s\n",
+                   std::string(changes.status().message()).c_str());
+      return 1;
+    }
+    std::string out;
+    for (const MountChange& c : *changes) {
+      Format(c, json, &out);
+      if (++seen == count) break;
+    }
+    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() ||
+        std::fflush(stdout) != 0) {
+      std::fprintf(stderr, "linx watch: writing the output failed\n");
+      return 1;
+    }
+    if (count > 0 && seen >= count) return 0;
+  }
+  if (count > 0) {
+    std::fprintf(stderr, "linx watch: timed out after %lld of %lld changes\n",
+                 seen, count);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace linx::tools

@@ -1,0 +1,29 @@
+// `linx watch`: print changes to a mount table as they happen.
+//
+//   linx watch [--pid N] [--json] [--count N] [--timeout SECONDS]
+//              [--rescan SECONDS] [--backend auto|text|statmount]
+//              [--no-fanotify]
+//
+// One line per change:
+//   added 412 /mnt/x tmpfs none rw,relatime
+//   removed 412 /mnt/x tmpfs none rw,relatime
+//   changed 412 /mnt/x vfs_options=rw,relatime->ro,relatime
+// (target, source and options octal-escaped like mountinfo), or with --json
+// one object per line: {"event": "added", "mount": {...}},
+// {"event": "removed", "mount": {...}}, {"event": "changed", "before":
+// {...}, "after": {...}}. Once watching has started, a line "linx watch:
+// watching ..." goes to stderr. Exits after --count changes, or when
+// --timeout seconds pass (exit 0 without --count; 1 if fewer than --count
+// changes came). See mountinfo/monitor.h.
+#ifndef LINX_TOOLS_WATCH_COMMAND_H_
+#define LINX_TOOLS_WATCH_COMMAND_H_
+
+namespace linx::tools {
+
+// argv[0] is "watch". Exit status: 0 success; 1 failure or --count not
+// reached before --timeout; 2 usage error.
+int RunWatchCommand(int argc, char** argv);
+
+}  // namespace linx::tools
+
+#endif  // LINX_TOOLS_WATCH_COMMAND_H_
