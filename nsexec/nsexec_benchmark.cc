@@ -1,6 +1,8 @@
 // What a mount + umount of a tmpfs costs in another process's mount
 // namespace: bare syscalls (the floor), one RunIn worker per verb, one RunIn
-// trip for both, and fork+exec of nsenter(1) (what users do today).
+// trip for both, and fork+exec of nsenter(1) (what users do today); plus
+// no-op workers that isolate the cost of the thread. Figures and the exact
+// command: docs/performance.md.
 //
 //   bazel run -c opt //nsexec:nsexec_benchmark
 //
@@ -83,6 +85,26 @@ void BM_MountUmountInPid(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_MountUmountInPid)->UseRealTime();
+
+// The same two trips with the Namespace opened once, as a caller that keeps
+// one for many verbs would.
+void BM_MountUmountInPidOpenOnce(benchmark::State& state) {
+  std::string dir = Dir("pid");
+  absl::StatusOr<Namespace> ns = Namespace::Pid(g_child->pid());
+  if (!ns.ok()) {
+    state.SkipWithError("Namespace::Pid failed");
+    return;
+  }
+  for (auto _ : state) {
+    absl::Status s = RunIn(*ns, "mount", [&] { return MountTmpfs(dir); });
+    if (s.ok()) s = RunIn(*ns, "umount", [&] { return Umount(dir); });
+    if (!s.ok()) {
+      state.SkipWithError(std::string(s.message()).c_str());
+      break;
+    }
+  }
+}
+BENCHMARK(BM_MountUmountInPidOpenOnce)->UseRealTime();
 
 void BM_MountUmountBatch(benchmark::State& state) {
   std::string dir = Dir("batch");
