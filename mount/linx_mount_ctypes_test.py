@@ -9,6 +9,8 @@ binding gets back for failing calls.
 import ctypes
 import errno
 import os
+import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -38,6 +40,22 @@ class LinxError(ctypes.Structure):
 def _library_path():
     root = os.path.join(os.environ["TEST_SRCDIR"], os.environ.get("TEST_WORKSPACE", "linx"))
     return os.path.join(root, "mount", "liblinx_mount.so.0")
+
+
+def _preload_sanitizer_runtime():
+    """Under --config=asan/ubsan/tsan the library needs its sanitizer's
+    runtime loaded first, which an uninstrumented python3 does not do: re-exec
+    with it in LD_PRELOAD (leak checking off: Python itself would report)."""
+    if os.environ.get("LINX_CTYPES_PRELOADED"):
+        return
+    ldd = subprocess.run(["ldd", _library_path()], capture_output=True, text=True).stdout
+    runtimes = [line.split("=>")[1].split()[0] for line in ldd.splitlines()
+                if "=>" in line and any(r in line for r in ("libasan.", "libubsan.", "libtsan."))]
+    if not runtimes:
+        return
+    env = dict(os.environ, LINX_CTYPES_PRELOADED="1", LD_PRELOAD=":".join(runtimes),
+               ASAN_OPTIONS="detect_leaks=0")
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 
 def _load():
@@ -136,4 +154,5 @@ class CtypesTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    _preload_sanitizer_runtime()
     unittest.main()

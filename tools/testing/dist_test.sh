@@ -19,12 +19,20 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 [[ "$(pkg-config --modversion linx-mount)" == "$want_version" ]] || fail "linx-mount.pc version"
 [[ "$(pkg-config --modversion linx)" == "$want_version" ]] || fail "linx.pc version"
 
+# Under --config=asan/ubsan/tsan the tree holds instrumented code: link the
+# programs with the same sanitizer, as a consumer of such a build would.
+san=()
+needed="$(readelf -d "$prefix/lib/liblinx_mount.so.${want_version}" | grep NEEDED || true)"
+grep -q 'libasan\.' <<<"$needed" && san+=(-fsanitize=address)
+grep -q 'libubsan\.' <<<"$needed" && san+=(-fsanitize=undefined)
+grep -q 'libtsan\.' <<<"$needed" && san+=(-fsanitize=thread)
+
 work="${TEST_TMPDIR}/work"
 mkdir -p "$work"
 # shellcheck disable=SC2046
-cc -Wall -Werror -o "$work/hello_c" "$c_src" $(pkg-config --cflags --libs linx-mount)
+cc -Wall -Werror "${san[@]}" -o "$work/hello_c" "$c_src" $(pkg-config --cflags --libs linx-mount)
 # shellcheck disable=SC2046
-c++ -Wall -Werror -o "$work/hello_cxx" "$cxx_src" $(pkg-config --cflags --libs linx)
+c++ -Wall -Werror "${san[@]}" -o "$work/hello_cxx" "$cxx_src" $(pkg-config --cflags --libs linx)
 
 # The C program finds the library through LD_LIBRARY_PATH, as an installed
 # one would through the loader's cache.
