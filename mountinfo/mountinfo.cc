@@ -305,7 +305,9 @@ bool ParseLine(char* b, char* e, MountEntry* m,
   p = te;
   if (p == e) return missing(MountInfoField::kSuperOptions);
   m->source = finish_string(sb, te, bs);
-  tail_sep();
+  // The kernel always starts the super options with "rw" or "ro": blanks
+  // before them are padding, and blanks alone are no super options.
+  while (p < e && IsSep(*p)) ++p;
   if (p == e) return missing(MountInfoField::kSuperOptions);
   // (11) is the rest of the line, raw blanks included.
   size_t n = static_cast<size_t>(e - p);
@@ -486,9 +488,12 @@ std::string FormatMountInfoLine(const MountInfo& e) {
                   EncodeMountInfoEscapes(e.source), " ");
   // Super options are the rest of the line, so blanks may stay raw; only
   // what would end the line (or be dropped with it) is escaped.
-  for (char c : e.fs_options) {
+  for (size_t i = 0; i < e.fs_options.size(); ++i) {
+    char c = e.fs_options[i];
     unsigned char u = static_cast<unsigned char>(c);
-    if (c == '\\' || c == '\n' || c == '\r' || u == 0) {
+    // A leading blank would read as padding (found by the parse fuzzer).
+    if (c == '\\' || c == '\n' || c == '\r' || u == 0 ||
+        (i == 0 && (c == ' ' || c == '\t'))) {
       absl::StrAppend(&out, "\\",
                       absl::string_view(&"01234567"[(u >> 6) & 7], 1),
                       absl::string_view(&"01234567"[(u >> 3) & 7], 1),

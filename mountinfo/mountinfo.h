@@ -109,6 +109,7 @@ struct MountEntry {
   absl::string_view source;
   // (11) Per-superblock options: the whole rest of the line after the
   // source, raw spaces included (cifs and 9p print unescaped spaces here).
+  // Blanks between the source and the options are padding; never empty.
   absl::string_view fs_options;
 
   // True when the mount is in no peer group and receives from none.
@@ -257,7 +258,8 @@ struct ReadOptions {
 // name the thread-group leader's namespace).
 //
 // Syscalls: open(2) (O_RDONLY|O_CLOEXEC|O_NOCTTY), fstat(2), read(2) until
-// it returns 0, close(2). procfs serves mountinfo at most one page per
+// it returns 0, close(2); for buffers of 4 MiB and more also
+// madvise(MADV_HUGEPAGE) (a hint; failure ignored). procfs serves mountinfo at most one page per
 // read(2) (seq_file), so a table is read in several calls; since Linux 5.8
 // the kernel keeps a cursor in the namespace's mount list between calls so
 // concurrent mounts/unmounts cannot make it skip unrelated entries (see

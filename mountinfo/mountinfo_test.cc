@@ -134,6 +134,21 @@ std::vector<GoodCase> GoodCases() {
                  m});
   }
   {
+    // Found by mountinfo_parse_fuzzer: FormatMountInfoLine wrote the
+    // leading blank raw, and it read back as padding (regression file
+    // fuzz/corpus/mountinfo_parse/regression-escaped-blank-first-in-super-options).
+    MountInfo m =
+        Info(1, 2, 0, 1, "/", "/", "rw", {}, "tmpfs", "src", " \tata=ordered");
+    c.push_back({"escaped_blank_first_in_super_options",
+                 "1 2 0:1 / / rw - tmpfs src \\040\\011ata=ordered", m});
+  }
+  {
+    MountInfo m =
+        Info(1, 2, 0, 1, "/", "/", "rw", {}, "tmpfs", "src", "rw,size=1k  x");
+    c.push_back({"blanks_before_super_options_are_padding",
+                 "1 2 0:1 / / rw - tmpfs src   rw,size=1k  x", m});
+  }
+  {
     MountInfo m = Info(5, 2, 9, 126, "/", "/", "rw,noatime", {"shared:1"},
                        "ext4", "/dev/sda1", "rw");
     m.shared = 1;
@@ -254,6 +269,10 @@ std::vector<BadCase> BadCases() {
        "missing"},
       {"empty_super_options", "1 2 0:0 / / rw - tmpfs src ", F::kSuperOptions,
        "missing"},
+      // Found by mountinfo_libmount_diff_fuzzer (regression file
+      // fuzz/corpus/mountinfo_libmount_diff/regression-blank-only-super-options).
+      {"blank_only_super_options", "1 2 0:0 / / rw - tmpfs src    ",
+       F::kSuperOptions, "missing"},
       {"empty_fstype", "1 2 0:0 / / rw -  src rw", F::kFsType, "empty"},
       {"bad_shared", "1 2 0:0 / / rw shared:x - t s rw", F::kOptionalFields,
        "shared:x"},

@@ -1,9 +1,11 @@
 // ReadMountInfo*: the only I/O of the mountinfo package.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -36,6 +38,19 @@ absl::Status BadPath(absl::string_view path, absl::string_view why) {
   e.stage = Stage::kBadArgument;
   e.value = std::string(path);
   return MakeOpError(e, absl::StrCat("read_mountinfo: path ", why));
+}
+
+// A saved 100k-entry table is ~60 MB: asking for transparent huge pages
+// before the buffer is first touched turns ~15 000 page faults into ~30
+// (madvise(2); a hint only, errors are ignored, a no-op for small buffers).
+void AdviseHugePages(std::string* buf) {
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  if (buf->capacity() < 2 * kHuge) return;
+  uintptr_t b = reinterpret_cast<uintptr_t>(buf->data());
+  uintptr_t e = b + buf->capacity();
+  uintptr_t ab = (b + kHuge - 1) & ~(kHuge - 1);
+  uintptr_t ae = e & ~(kHuge - 1);
+  if (ae > ab) ::madvise(reinterpret_cast<void*>(ab), ae - ab, MADV_HUGEPAGE);
 }
 
 absl::StatusOr<MountTable> ParseRead(const std::string& path,
@@ -75,10 +90,16 @@ absl::StatusOr<std::string> ReadMountInfoText(absl::string_view path,
   // the size asked for; keep reading until read(2) returns 0. The buffer
   // doubles when full, so a large table costs O(log n) reallocations.
   std::string buf;
+  buf.reserve(cap);
+  AdviseHugePages(&buf);
   buf.resize(cap);
   size_t len = 0;
   for (;;) {
-    if (len == buf.size()) buf.resize(buf.size() * 2);
+    if (len == buf.size()) {
+      buf.reserve(buf.size() * 2);
+      AdviseHugePages(&buf);
+      buf.resize(buf.capacity());
+    }
     ssize_t n = RetryOnEintr(
         [&] { return ::read(fd.get(), &buf[len], buf.size() - len); });
     if (n < 0) {
