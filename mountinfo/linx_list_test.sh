@@ -1,6 +1,6 @@
 #!/bin/bash
 # End-to-end checks of `linx list`: exit statuses, one JSON object, the
-# surrogateescape round trip of a non-UTF-8 byte, strict mode.
+# surrogateescape round trip of a non-UTF-8 byte, strict mode, --tree.
 set -uo pipefail
 linx="$1"
 corpus="$(dirname "$2")"
@@ -40,6 +40,19 @@ d = json.load(open(sys.argv[1], encoding="utf-8"))
 t = d["mounts"][0]["target"]
 assert t.encode("utf-8", "surrogateescape") == b"/\xff", repr(t)
 print("ok   non_utf8_round_trip")
+PY
+check usage_json_and_tree 2 "$linx" list --json --tree
+check tree 0 "$linx" list --tree --file "$corpus/util-linux-libmount-mountinfo.txt"
+python3 - "$TEST_TMPDIR/out" <<'PY' || fail=1
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+assert lines[0].split()[0] == "TARGET", lines[0]
+assert lines[1].split()[0] == "/", lines[1]           # the root first
+proc = [l for l in lines if l.split()[0].endswith("/proc")]
+assert proc and proc[0].startswith("\u251c\u2500/proc"), proc  # a child of /
+nested = [l for l in lines if "/proc/sys/fs/binfmt_misc" in l]
+assert nested and nested[0].startswith("\u2502 "), nested     # one level deeper
+print("ok   tree_nests_children")
 PY
 check escapes 0 "$linx" list --json --file "$corpus/snapd-escapes-in-every-field.txt"
 python3 - "$TEST_TMPDIR/out" <<'PY' || fail=1

@@ -145,7 +145,16 @@ TEST(NsexecStressTest, CallerIsUnchangedAfterManyConcurrentOperations) {
   char old_cwd[4096];
   ASSERT_NE(::getcwd(old_cwd, sizeof(old_cwd)), nullptr);
   ASSERT_EQ(::chdir(base.c_str()), 0);
+  // The baseline settles first: a worker that already returned (such as
+  // Namespace::Pid's one-time pidfd probe) can linger in /proc/self/task for
+  // a moment after pthread_join, and would otherwise seem to vanish.
   Snapshot before = Take();
+  for (int i = 0; i < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    Snapshot again = Take();
+    if (again.threads == before.threads) break;
+    before = again;
+  }
 
   std::atomic<int> failures{0};
   std::atomic<int> done{0};

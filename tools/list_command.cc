@@ -8,12 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "mountinfo/format.h"
 #include "mountinfo/mountinfo.h"
+#include "mountinfo/tree.h"
 
 namespace linx::tools {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: linx list [--pid N | --file PATH] [--json] [--strict]\n"
+    "usage: linx list [--pid N | --file PATH] [--json | --tree] [--strict]\n"
     "\n"
     "Print a mount table (default: the calling thread's own,\n"
     "/proc/thread-self/mountinfo).\n"
@@ -21,6 +22,7 @@ constexpr char kUsage[] =
     "  --pid N      the table of process N (/proc/N/mountinfo)\n"
     "  --file PATH  a mountinfo file\n"
     "  --json       one JSON object: {\"mounts\": [...], \"skipped\": [...]}\n"
+    "  --tree       the mounts as a tree, children under their parent\n"
     "  --strict     fail (exit 1) on the first malformed line instead of\n"
     "               skipping it\n"
     "  --help       this text\n"
@@ -42,6 +44,7 @@ bool WriteAll(absl::string_view s) {
 
 int RunListCommand(int argc, char** argv) {
   bool json = false;
+  bool tree = false;
   bool have_pid = false;
   bool have_file = false;
   int pid = 0;
@@ -68,6 +71,8 @@ int RunListCommand(int argc, char** argv) {
       return 0;
     } else if (arg == "--json" && !inline_value) {
       json = true;
+    } else if (arg == "--tree" && !inline_value) {
+      tree = true;
     } else if (arg == "--strict" && !inline_value) {
       options.parse.strict = true;
     } else if (arg == "--pid") {
@@ -90,6 +95,7 @@ int RunListCommand(int argc, char** argv) {
   }
   if (have_pid && have_file)
     return Usage("--pid and --file exclude each other");
+  if (json && tree) return Usage("--json and --tree exclude each other");
 
   absl::StatusOr<MountTable> table = have_pid ? ReadMountInfoOfPid(pid, options)
                                      : have_file
@@ -113,7 +119,11 @@ int RunListCommand(int argc, char** argv) {
     }
     return 0;
   } else {
-    AppendMountTableText(*table, &out);
+    if (tree) {
+      AppendMountTree(table->ToMountInfos(), &out);
+    } else {
+      AppendMountTableText(*table, &out);
+    }
     for (const SkippedLine& s : table->skipped()) {
       std::fprintf(stderr, "linx list: skipped line %llu, field %d (%s): %s\n",
                    static_cast<unsigned long long>(s.line),
