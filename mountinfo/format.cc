@@ -97,6 +97,45 @@ size_t Width(absl::string_view s) {
   return w;
 }
 
+// One mount as a JSON object; M is MountEntry (views) or MountInfo (owned):
+// both name their fields alike.
+template <typename M>
+void AppendMountJsonImpl(const M& m, std::string* out) {
+  out->append("{\"id\": ");
+  AppendInt(m.id, out);
+  out->append(", \"parent_id\": ");
+  AppendInt(m.parent_id, out);
+  out->append(", \"major\": ");
+  AppendUint(m.major, out);
+  out->append(", \"minor\": ");
+  AppendUint(m.minor, out);
+  out->append(", \"root\": ");
+  AppendJsonString(m.root, out);
+  out->append(", \"target\": ");
+  AppendJsonString(m.target, out);
+  out->append(", \"vfs_options\": ");
+  AppendJsonString(m.vfs_options, out);
+  out->append(", \"optional_fields\": [");
+  for (size_t i = 0; i < m.optional_fields.size(); ++i) {
+    if (i != 0) out->append(", ");
+    AppendJsonString(m.optional_fields[i], out);
+  }
+  out->append("], \"shared\": ");
+  AppendOptional(m.shared, out);
+  out->append(", \"master\": ");
+  AppendOptional(m.master, out);
+  out->append(", \"propagate_from\": ");
+  AppendOptional(m.propagate_from, out);
+  out->append(m.unbindable ? ", \"unbindable\": true, \"fstype\": "
+                           : ", \"unbindable\": false, \"fstype\": ");
+  AppendJsonString(m.fstype, out);
+  out->append(", \"source\": ");
+  AppendJsonString(m.source, out);
+  out->append(", \"fs_options\": ");
+  AppendJsonString(m.fs_options, out);
+  out->push_back('}');
+}
+
 }  // namespace
 
 void AppendJsonString(absl::string_view s, std::string* out) {
@@ -168,6 +207,14 @@ void AppendJsonString(absl::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+void AppendMountJson(const MountEntry& m, std::string* out) {
+  AppendMountJsonImpl(m, out);
+}
+
+void AppendMountJson(const MountInfo& m, std::string* out) {
+  AppendMountJsonImpl(m, out);
+}
+
 bool WriteMountTableJson(const MountTable& table, size_t chunk_size,
                          absl::FunctionRef<bool(absl::string_view)> write) {
   std::string buf;
@@ -182,40 +229,9 @@ bool WriteMountTableJson(const MountTable& table, size_t chunk_size,
   out->append("{\"mounts\": [");
   bool first = true;
   for (const MountEntry& m : table) {
-    out->append(first ? "{\"id\": " : ", {\"id\": ");
+    if (!first) out->append(", ");
     first = false;
-    AppendInt(m.id, out);
-    out->append(", \"parent_id\": ");
-    AppendInt(m.parent_id, out);
-    out->append(", \"major\": ");
-    AppendUint(m.major, out);
-    out->append(", \"minor\": ");
-    AppendUint(m.minor, out);
-    out->append(", \"root\": ");
-    AppendJsonString(m.root, out);
-    out->append(", \"target\": ");
-    AppendJsonString(m.target, out);
-    out->append(", \"vfs_options\": ");
-    AppendJsonString(m.vfs_options, out);
-    out->append(", \"optional_fields\": [");
-    for (size_t i = 0; i < m.optional_fields.size(); ++i) {
-      if (i != 0) out->append(", ");
-      AppendJsonString(m.optional_fields[i], out);
-    }
-    out->append("], \"shared\": ");
-    AppendOptional(m.shared, out);
-    out->append(", \"master\": ");
-    AppendOptional(m.master, out);
-    out->append(", \"propagate_from\": ");
-    AppendOptional(m.propagate_from, out);
-    out->append(m.unbindable ? ", \"unbindable\": true, \"fstype\": "
-                             : ", \"unbindable\": false, \"fstype\": ");
-    AppendJsonString(m.fstype, out);
-    out->append(", \"source\": ");
-    AppendJsonString(m.source, out);
-    out->append(", \"fs_options\": ");
-    AppendJsonString(m.fs_options, out);
-    out->push_back('}');
+    AppendMountJson(m, out);
     if (!flush_if_full()) return false;
   }
   out->append("], \"skipped\": [");

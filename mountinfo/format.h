@@ -41,6 +41,12 @@ void AppendJsonString(absl::string_view s, std::string* out);
 // Strings are the decoded values, encoded with AppendJsonString.
 void AppendMountTableJson(const MountTable& table, std::string* out);
 
+// One mount as one JSON object with the keys, in the order, of an element
+// of the "mounts" array above. For entries of a MountTable and for owned
+// MountInfo values alike (`linx find`, `linx watch`).
+void AppendMountJson(const MountEntry& m, std::string* out);
+void AppendMountJson(const MountInfo& m, std::string* out);
+
 // The same JSON text as AppendMountTableJson, handed to `write` in pieces of
 // roughly `chunk_size` bytes (never split inside an entry's UTF-8 text), so
 // a caller can stream a huge table without holding the whole output. Stops

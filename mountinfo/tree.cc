@@ -17,14 +17,6 @@ struct Row {
   const MountInfo* m = nullptr;
 };
 
-void AppendOptional(const std::optional<uint32_t>& v, std::string* out) {
-  if (v) {
-    absl::StrAppend(out, *v);
-  } else {
-    out->append("null");
-  }
-}
-
 void Pad(std::string* out, size_t used, size_t width) {
   if (used < width) out->append(width - used, ' ');
 }
@@ -138,36 +130,6 @@ void AppendMountTree(absl::Span<const MountInfo> table, std::string* out) {
   for (const Cells& c : cells) {
     line(c.target, c.target_cols, c.source, c.fstype, c.prop, c.opts);
   }
-}
-
-void AppendMountInfoJson(const MountInfo& m, std::string* out) {
-  absl::StrAppend(out, "{\"id\": ", m.id, ", \"parent_id\": ", m.parent_id,
-                  ", \"major\": ", m.major, ", \"minor\": ", m.minor,
-                  ", \"root\": ");
-  AppendJsonString(m.root, out);
-  out->append(", \"target\": ");
-  AppendJsonString(m.target, out);
-  out->append(", \"vfs_options\": ");
-  AppendJsonString(m.vfs_options, out);
-  out->append(", \"optional_fields\": [");
-  for (size_t i = 0; i < m.optional_fields.size(); ++i) {
-    if (i != 0) out->append(", ");
-    AppendJsonString(m.optional_fields[i], out);
-  }
-  out->append("], \"shared\": ");
-  AppendOptional(m.shared, out);
-  out->append(", \"master\": ");
-  AppendOptional(m.master, out);
-  out->append(", \"propagate_from\": ");
-  AppendOptional(m.propagate_from, out);
-  out->append(m.unbindable ? ", \"unbindable\": true, \"fstype\": "
-                           : ", \"unbindable\": false, \"fstype\": ");
-  AppendJsonString(m.fstype, out);
-  out->append(", \"source\": ");
-  AppendJsonString(m.source, out);
-  out->append(", \"fs_options\": ");
-  AppendJsonString(m.fs_options, out);
-  out->push_back('}');
 }
 
 }  // namespace linx

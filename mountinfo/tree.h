@@ -36,10 +36,6 @@ void AppendMountTree(absl::Span<const MountInfo> table, std::string* out);
 // "shared:7,master:2" / "private" / "unbindable".
 std::string PropagationOf(const MountInfo& m);
 
-// Appends one JSON object with the keys (and order) of one element of
-// AppendMountTableJson's "mounts" array (mountinfo/format.h).
-void AppendMountInfoJson(const MountInfo& m, std::string* out);
-
 }  // namespace linx
 
 #endif  // LINX_MOUNTINFO_TREE_H_

@@ -65,7 +65,7 @@ TEST(MountInfoJsonTest, MatchesTheTableJsonEntry) {
   std::string table_json;
   AppendMountTableJson(*t, &table_json);
   std::string one;
-  AppendMountInfoJson(MountInfo((*t)[0]), &one);
+  AppendMountJson(MountInfo((*t)[0]), &one);
   EXPECT_EQ(table_json, "{\"mounts\": [" + one + "], \"skipped\": []}");
   EXPECT_EQ(PropagationOf(MountInfo((*t)[0])), "master:1,propagate_from:2");
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "mountinfo/format.h"
 #include "mountinfo/query.h"
 #include "mountinfo/statmount.h"
 #include "mountinfo/tree.h"
@@ -94,7 +95,7 @@ int RunFindCommand(int argc, char** argv) {
   }
   std::string out;
   if (json) {
-    AppendMountInfoJson(*m, &out);
+    AppendMountJson(*m, &out);
     out.push_back('\n');
   } else {
     std::vector<MountInfo> one = {*m};

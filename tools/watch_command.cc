@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "mountinfo/format.h"
 #include "mountinfo/monitor.h"
 #include "mountinfo/mountinfo.h"
 #include "mountinfo/statmount.h"
@@ -86,12 +87,12 @@ void Format(const MountChange& c, bool json, std::string* out) {
     absl::StrAppend(out, "{\"event\": \"", kind, "\"");
     if (c.kind == MountChange::Kind::kChanged) {
       out->append(", \"before\": ");
-      AppendMountInfoJson(c.before, out);
+      AppendMountJson(c.before, out);
       out->append(", \"after\": ");
-      AppendMountInfoJson(c.after, out);
+      AppendMountJson(c.after, out);
     } else {
       out->append(", \"mount\": ");
-      AppendMountInfoJson(c.mount(), out);
+      AppendMountJson(c.mount(), out);
     }
     out->append("}\n");
     return;
