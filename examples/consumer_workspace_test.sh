@@ -38,5 +38,5 @@ out="$("$bin" "$scratch")"
 echo "$out"
 grep -q "^${scratch} tmpfs / rw" <<<"$out" || { echo "FAIL: tmpfs not listed"; exit 1; }
 grep -q "^${scratch}/dst tmpfs /src ro" <<<"$out" || { echo "FAIL: ro bind not listed"; exit 1; }
-grep -q ': ok$' <<<"$out" || { echo "FAIL: no ok line"; exit 1; }
+grep -q '): ok$' <<<"$out" || { echo "FAIL: no ok line"; exit 1; }
 echo "consumer workspace: PASS"

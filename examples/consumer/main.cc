@@ -10,7 +10,15 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "mount/linx_mount.h"
 #include "mount/mount.h"
+#include "mountinfo/format.h"
+#include "mountinfo/monitor.h"
+#include "mountinfo/mountinfo.h"
+#include "mountinfo/query.h"
+#include "mountinfo/statmount.h"
+#include "mountinfo/tree.h"
+#include "nsexec/nsexec.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -51,6 +59,12 @@ int main(int argc, char** argv) {
                   m.root.c_str(), m.vfs_options.c_str());
     }
   }
+  // The statx + statmount query agrees that dst is a mount point.
+  auto is_mp = linx::IsMountPoint(root + "/dst");
+  if (!is_mp.ok() || !*is_mp) {
+    std::fprintf(stderr, "consumer: IsMountPoint(%s/dst) is not true\n", root.c_str());
+    return 1;
+  }
   for (const std::string& t : {root + "/dst", root}) {
     s = linx::Umount(t);
     if (!s.ok()) {
@@ -58,6 +72,6 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::printf("linx %s: ok\n", linx::Version());
+  std::printf("linx %s (C ABI %s): ok\n", linx::Version(), linx_version());
   return 0;
 }
