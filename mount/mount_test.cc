@@ -25,6 +25,7 @@
 #include "mount/internal/hooks.h"
 #include "mount/testing/mount_test_util.h"
 #include "nsexec/nsexec.h"
+#include "nsexec/testing/parked_child.h"
 
 namespace linx {
 namespace {
@@ -744,8 +745,8 @@ class PivotRootTest : public ::testing::Test {
     new_root_ = Sub(root_, "new");
     Sub(new_root_, "old");
     outside_ = Sub(root_, "outside");
-    child_ = std::make_unique<ParkedChild>();
-    ASSERT_GT(child_->pid(), 0);
+    ASSERT_OK_AND_ASSIGN(
+        child_, ParkedChild::Spawn(nullptr, /*new_pid_namespace=*/false));
     ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child_->pid()));
     ns_ = std::make_unique<Namespace>(ns);
     before_ = TableText();
@@ -870,9 +871,9 @@ TEST(NamespaceTest, EveryVerbChangesTheChildsTableAndNotOurs) {
   std::string a = MakeScratchDir("nsa");
   std::string b = MakeScratchDir("nsb");
   std::string c = MakeScratchDir("nsc");
-  ParkedChild child;
-  ASSERT_GT(child.pid(), 0);
-  pid_t pid = child.pid();
+  ASSERT_OK_AND_ASSIGN(
+      auto child, ParkedChild::Spawn(nullptr, /*new_pid_namespace=*/false));
+  pid_t pid = child->pid();
   ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(pid));
   std::string ours = TableText();
 
@@ -915,16 +916,16 @@ TEST(NamespaceTest, EveryVerbChangesTheChildsTableAndNotOurs) {
 TEST(NamespaceTest, ErrorsNameTheNamespace) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("nserr");
-  ParkedChild child;
-  ASSERT_GT(child.pid(), 0);
-  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child.pid()));
+  ASSERT_OK_AND_ASSIGN(
+      auto child, ParkedChild::Spawn(nullptr, /*new_pid_namespace=*/false));
+  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child->pid()));
   UmountOptions u;
   u.in = ns;
   absl::Status s = Umount(d, u);
   EXPECT_THAT(s, ErrnoIs(EINVAL));
   EXPECT_EQ(s.message(),
             absl::StrCat("umount2(\"", d, "\", 0) in mount namespace of pid ",
-                         child.pid(),
+                         child->pid(),
                          ": umount: EINVAL (Invalid argument): not a mount "
                          "point"));
   // Relative paths mean nothing in another namespace.
@@ -933,7 +934,7 @@ TEST(NamespaceTest, ErrorsNameTheNamespace) {
   EXPECT_EQ(rel.message(),
             absl::StrCat("umount: target \"relative\" must be absolute in "
                          "mount namespace of pid ",
-                         child.pid()));
+                         child->pid()));
 }
 
 TEST(NamespaceTest, SetnsFailureIsPrefixedWithTheCall) {
@@ -964,9 +965,9 @@ TEST(NamespaceTest, CreateHappensInsideTheTargetNamespace) {
   std::string d = MakeScratchDir("nscreate");
   std::string file = MakeScratchDir("nscreate-src") + "/f";
   ASSERT_TRUE(WriteFile(file, "f"));
-  ParkedChild child;
-  ASSERT_GT(child.pid(), 0);
-  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child.pid()));
+  ASSERT_OK_AND_ASSIGN(
+      auto child, ParkedChild::Spawn(nullptr, /*new_pid_namespace=*/false));
+  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child->pid()));
   // A tmpfs only the child sees; the placeholder must be made inside it.
   MountOptions m;
   m.in = ns;
@@ -975,7 +976,7 @@ TEST(NamespaceTest, CreateHappensInsideTheTargetNamespace) {
   b.in = ns;
   b.create = true;
   ASSERT_OK(Bind(file, d + "/null", b));
-  EXPECT_TRUE(FindMount(d + "/null", child.pid()).has_value());
+  EXPECT_TRUE(FindMount(d + "/null", child->pid()).has_value());
   // Not on our side of d.
   EXPECT_NE(::access((d + "/null").c_str(), F_OK), 0);
 }
@@ -984,9 +985,9 @@ TEST(NamespaceTest, BindFromHostMakesAHostPathAppearInTheChild) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string host = MakeScratchDir("host");
   std::string target = MakeScratchDir("host-target");
-  ParkedChild child;
-  ASSERT_GT(child.pid(), 0);
-  pid_t pid = child.pid();
+  ASSERT_OK_AND_ASSIGN(
+      auto child, ParkedChild::Spawn(nullptr, /*new_pid_namespace=*/false));
+  pid_t pid = child->pid();
   // Mounted after the fork: only our namespace has it.
   ScopedMount g(host);
   ASSERT_OK(Mount("host-only", host, "tmpfs"));
@@ -1019,18 +1020,17 @@ TEST(NamespaceTest, BindFromHostMakesAHostPathAppearInTheChild) {
 TEST(NamespaceTest, ProcMountInAPidTargetShowsItsPidNamespace) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("proc");
-  ParkedChild child(/*new_pidns=*/true);
-  ASSERT_GT(child.pid(), 0);
-  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child.pid()));
+  ASSERT_OK_AND_ASSIGN(auto child, ParkedChild::Spawn());
+  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child->pid()));
   MountOptions m;
   m.in = ns;
   m.flags = {MountFlag::kNosuid, MountFlag::kNodev, MountFlag::kNoexec};
   ASSERT_OK(Mount("proc", d, "proc", m));
-  std::optional<MountInfo> pm = FindMount(d, child.pid());
+  std::optional<MountInfo> pm = FindMount(d, child->pid());
   ASSERT_TRUE(pm.has_value());
   EXPECT_EQ(pm->fstype, "proc");
   // The child is PID 1 there; our own pid is not visible.
-  std::string base = absl::StrCat("/proc/", child.pid(), "/root", d);
+  std::string base = absl::StrCat("/proc/", child->pid(), "/root", d);
   EXPECT_EQ(::access((base + "/1").c_str(), F_OK), 0);
   EXPECT_NE(::access(absl::StrCat(base, "/", ::getpid()).c_str(), F_OK), 0);
 }
@@ -1038,19 +1038,18 @@ TEST(NamespaceTest, ProcMountInAPidTargetShowsItsPidNamespace) {
 TEST(NamespaceTest, ProcMountFailureInAPidTargetIsTheCall) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("procfail") + "/missing";
-  ParkedChild child(/*new_pidns=*/true);
-  ASSERT_GT(child.pid(), 0);
-  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child.pid()));
+  ASSERT_OK_AND_ASSIGN(auto child, ParkedChild::Spawn());
+  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child->pid()));
   MountOptions m;
   m.in = ns;
   absl::Status s = Mount("proc", d, "proc", m);
   EXPECT_THAT(s, ErrnoIs(ENOENT));
   EXPECT_THAT(s, StageIs(Stage::kMount));
-  EXPECT_EQ(
-      s.message(),
-      absl::StrCat("mount(\"proc\", \"", d,
-                   "\", \"proc\", 0, NULL) in mount namespace of pid ",
-                   child.pid(), ": mount: ENOENT (No such file or directory)"));
+  EXPECT_EQ(s.message(),
+            absl::StrCat("mount(\"proc\", \"", d,
+                         "\", \"proc\", 0, NULL) in mount namespace of pid ",
+                         child->pid(),
+                         ": mount: ENOENT (No such file or directory)"));
 }
 
 TEST(NamespaceTest, ManyThreadsMountAndUmountInAChildAtOnce) {
@@ -1059,11 +1058,11 @@ TEST(NamespaceTest, ManyThreadsMountAndUmountInAChildAtOnce) {
   constexpr int kRounds = 50;
   std::vector<std::string> dirs;
   for (int t = 0; t < kThreads; ++t) dirs.push_back(MakeScratchDir("many"));
-  ParkedChild child;
-  ASSERT_GT(child.pid(), 0);
-  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child.pid()));
+  ASSERT_OK_AND_ASSIGN(
+      auto child, ParkedChild::Spawn(nullptr, /*new_pid_namespace=*/false));
+  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child->pid()));
   std::string ours = TableText();
-  std::string theirs = TableText(child.pid());
+  std::string theirs = TableText(child->pid());
   std::vector<std::thread> threads;
   std::vector<absl::Status> results(kThreads);
   for (int t = 0; t < kThreads; ++t) {
@@ -1082,7 +1081,7 @@ TEST(NamespaceTest, ManyThreadsMountAndUmountInAChildAtOnce) {
   for (std::thread& th : threads) th.join();
   for (const absl::Status& r : results) EXPECT_OK(r);
   EXPECT_EQ(TableText(), ours);
-  EXPECT_EQ(TableText(child.pid()), theirs);
+  EXPECT_EQ(TableText(child->pid()), theirs);
 }
 
 // ---- Batch ----------------------------------------------------------------
@@ -1092,9 +1091,9 @@ TEST(BatchTest, StopsAtTheFirstFailureAndNamesTheStep) {
   std::string a = MakeScratchDir("ba");
   std::string b = MakeScratchDir("bb");
   std::string c = MakeScratchDir("bc");
-  ParkedChild child;
-  ASSERT_GT(child.pid(), 0);
-  pid_t pid = child.pid();
+  ASSERT_OK_AND_ASSIGN(
+      auto child, ParkedChild::Spawn(nullptr, /*new_pid_namespace=*/false));
+  pid_t pid = child->pid();
   ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(pid));
   Batch batch;
   batch.Mount("none", a, "tmpfs").Umount(b).Mount("none", c, "tmpfs");
@@ -1138,9 +1137,9 @@ TEST(BatchTest, ContainerRootfsRecipeInOneTrip) {
   Sub(rootfs, "tmp");
   std::string volume = MakeScratchDir("volume");
   ASSERT_TRUE(WriteFile(volume + "/v", "vol"));
-  ParkedChild child;
-  ASSERT_GT(child.pid(), 0);
-  pid_t pid = child.pid();
+  ASSERT_OK_AND_ASSIGN(
+      auto child, ParkedChild::Spawn(nullptr, /*new_pid_namespace=*/false));
+  pid_t pid = child->pid();
   ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(pid));
   MountOptions make_private;
   make_private.flags = {MountFlag::kPrivate};

@@ -19,6 +19,7 @@
 #include "mount/mount.h"
 #include "mount/testing/mount_test_util.h"
 #include "nsexec/nsexec.h"
+#include "nsexec/testing/parked_child.h"
 
 namespace linx {
 namespace {
@@ -231,9 +232,9 @@ TEST(UmountTreeTest, InAnotherNamespace) {
   std::string d = MakeScratchDir("otherns");
   std::string t = Dir(d, "t");
   std::string c = Dir(d, "t-child");  // made inside t once t is mounted
-  ParkedChild child;
-  ASSERT_NE(child.pid(), 0);
-  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child.pid()));
+  ASSERT_OK_AND_ASSIGN(
+      auto child, ParkedChild::Spawn(nullptr, /*new_pid_namespace=*/false));
+  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child->pid()));
   MountOptions mo;
   mo.in = ns;
   ASSERT_OK(Mount("t", t, "tmpfs", mo));
@@ -244,12 +245,12 @@ TEST(UmountTreeTest, InAnotherNamespace) {
     return absl::OkStatus();
   }));
   ASSERT_OK(Mount("c", t + "/c", "tmpfs", mo));
-  ASSERT_EQ(Under(t, child.pid()).size(), 2u);
+  ASSERT_EQ(Under(t, child->pid()).size(), 2u);
   EXPECT_TRUE(Under(t).empty());
   UmountOptions o;
   o.in = ns;
   ASSERT_OK(UmountTree(t, o));
-  EXPECT_TRUE(Under(t, child.pid()).empty());
+  EXPECT_TRUE(Under(t, child->pid()).empty());
   (void)c;
   // A relative target into another namespace is Umount's bad_argument.
   EXPECT_THAT(UmountTree("rel", o), StageIs(Stage::kBadArgument));

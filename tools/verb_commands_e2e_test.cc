@@ -14,16 +14,19 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/testing/privileged.h"
+#include "base/testing/status_matchers.h"
 #include "base/unique_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mount/mount.h"
+#include "nsexec/testing/parked_child.h"
 
 namespace linx::tools {
 namespace {
@@ -144,56 +147,6 @@ class MountCleanup {
 
  private:
   std::string dir_;
-};
-
-// A child parked in its own mount namespace until released; after release
-// it exits with `after()`'s value (0 if none).
-class ParkedChild {
- public:
-  explicit ParkedChild(int (*after)() = nullptr) {
-    int ready[2];
-    int release[2];
-    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(release, O_CLOEXEC) != 0) {
-      ADD_FAILURE() << "pipe2: " << errno;
-      return;
-    }
-    pid_ = fork();
-    if (pid_ == 0) {
-      close(ready[0]);
-      close(release[1]);
-      if (unshare(CLONE_NEWNS) != 0) _exit(100);
-      if (write(ready[1], "r", 1) != 1) _exit(101);
-      char byte;
-      while (read(release[0], &byte, 1) > 0) {
-      }
-      _exit(after != nullptr ? after() : 0);
-    }
-    close(ready[1]);
-    close(release[0]);
-    release_.reset(release[1]);
-    char byte;
-    UniqueFd ready_fd(ready[0]);
-    EXPECT_EQ(read(ready[0], &byte, 1), 1) << "child did not get ready";
-  }
-  ~ParkedChild() {
-    if (pid_ > 0) Release();
-  }
-
-  pid_t pid() const { return pid_; }
-
-  // Lets the child run on; returns its exit status.
-  int Release() {
-    release_.reset();
-    int status = 0;
-    pid_t pid = pid_;
-    pid_ = -1;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
-    return WEXITSTATUS(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-  UniqueFd release_;
 };
 
 TEST(LinxCliTest, MountsATmpfsWithFlagsAndDataThenUnmountsIt) {
@@ -402,31 +355,33 @@ TEST(LinxCliTest, OperandsAfterDoubleDashMayStartWithADash) {
   EXPECT_EQ(m->source, "-src");
 }
 
-// Exits 0 if "/marker" exists and the old root is at /old.
-int CheckPivoted() {
+// Run in the released child: reports "ok" if "/marker" exists and the old
+// root is at /old, else which one is missing.
+void CheckPivoted(int report_fd) {
   struct stat st;
-  if (stat("/marker", &st) != 0) return 10;
-  if (stat("/old", &st) != 0) return 11;
-  return 0;
+  const char* r = stat("/marker", &st) != 0 ? "no /marker"
+                  : stat("/old", &st) != 0  ? "no /old"
+                                            : "ok";
+  if (write(report_fd, r, strlen(r)) < 0) _exit(1);
 }
 
 TEST(LinxCliTest, InPidActsInTheChildsNamespaceOnly) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string dir = testing::MakeScratchDir("cli-in-pid");
-  ParkedChild child;
-  ASSERT_GT(child.pid(), 0);
-  std::string in = absl::StrCat("pid:", child.pid());
+  ASSERT_OK_AND_ASSIGN(auto child, testing::ParkedChild::Spawn(
+                                       nullptr, /*new_pid_namespace=*/false));
+  std::string in = absl::StrCat("pid:", child->pid());
   Result r = RunLinx({"mount", "none", dir, "tmpfs", "--in", in});
   ASSERT_EQ(r.exit_code, 0) << r;
-  EXPECT_TRUE(FindIn(child.pid(), dir).has_value());
+  EXPECT_TRUE(FindIn(child->pid(), dir).has_value());
   EXPECT_FALSE(FindHere(dir).has_value());
 
   // The same namespace by its file.
   r = RunLinx({"umount", dir, "--in",
-               absl::StrCat("path:/proc/", child.pid(), "/ns/mnt")});
+               absl::StrCat("path:/proc/", child->pid(), "/ns/mnt")});
   ASSERT_EQ(r.exit_code, 0) << r;
-  EXPECT_FALSE(FindIn(child.pid(), dir).has_value());
-  EXPECT_EQ(child.Release(), 0);
+  EXPECT_FALSE(FindIn(child->pid(), dir).has_value());
+  EXPECT_OK(child->Release().status());
 }
 
 TEST(LinxCliTest, PivotRootInAChildsNamespace) {
@@ -436,16 +391,18 @@ TEST(LinxCliTest, PivotRootInAChildsNamespace) {
   UniqueFd marker(open((new_root + "/marker").c_str(),
                        O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
   ASSERT_GE(marker.get(), 0);
-  ParkedChild child(&CheckPivoted);
-  ASSERT_GT(child.pid(), 0);
-  std::string in = absl::StrCat("--in=pid:", child.pid());
+  ASSERT_OK_AND_ASSIGN(
+      auto child, testing::ParkedChild::Spawn(&CheckPivoted,
+                                              /*new_pid_namespace=*/false));
+  std::string in = absl::StrCat("--in=pid:", child->pid());
 
   ASSERT_EQ(RunLinx({"bind", new_root, new_root, in}).exit_code, 0);
   Result r = RunLinx({"pivot-root", new_root, new_root + "/old", in});
   ASSERT_EQ(r.exit_code, 0) << r;
-  EXPECT_TRUE(FindIn(child.pid(), "/old").has_value());
+  EXPECT_TRUE(FindIn(child->pid(), "/old").has_value());
   EXPECT_FALSE(FindHere("/old").has_value());
-  EXPECT_EQ(child.Release(), 0) << "the child does not see the new root";
+  ASSERT_OK_AND_ASSIGN(std::string report, child->Release());
+  EXPECT_EQ(report, "ok") << "the child does not see the new root";
 }
 
 TEST(LinxCliTest, BadInTargets) {

@@ -44,26 +44,6 @@ bool WriteFile(const std::string& path, const std::string& content);
 // The content of the file at `path`, or nullopt.
 std::optional<std::string> ReadFile(const std::string& path);
 
-// A child process parked in its own mount namespace (fork; unshare
-// CLONE_NEWNS; make "/" MS_REC|MS_PRIVATE; then block on a pipe). With
-// new_pidns the child also unshares CLONE_NEWPID and forks again, so pid()
-// names a process that is PID 1 of a fresh PID namespace. The destructor
-// releases and reaps it. Only raw syscalls run in the children.
-class ParkedChild {
- public:
-  explicit ParkedChild(bool new_pidns = false);
-  ParkedChild(const ParkedChild&) = delete;
-  ParkedChild& operator=(const ParkedChild&) = delete;
-  ~ParkedChild();
-  // 0 when the child could not be set up.
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = 0;        // the parked process (grandchild with new_pidns)
-  pid_t forked_ = 0;     // our direct child
-  int release_fd_ = -1;  // closing it releases the child
-};
-
 // Forks a child that unshares CLONE_NEWUSER|CLONE_NEWNS, maps uid/gid 0 to
 // 0 (setgroups "deny" first), makes "/" rprivate, runs `fn` and sends its
 // result back. Returns fn's string, "child failed: ..." on setup errors, or
