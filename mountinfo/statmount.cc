@@ -306,6 +306,17 @@ const char* ListBackendName(ListBackend backend) {
   return "auto";
 }
 
+bool ParseListBackend(absl::string_view name, ListBackend* backend) {
+  for (ListBackend b :
+       {ListBackend::kAuto, ListBackend::kText, ListBackend::kStatmount}) {
+    if (name == ListBackendName(b)) {
+      *backend = b;
+      return true;
+    }
+  }
+  return false;
+}
+
 const char* KernelFeatureName(KernelFeature feature) {
   switch (feature) {
     case KernelFeature::kStatmount:

@@ -60,6 +60,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "mountinfo/mountinfo.h"
 
 namespace linx {
@@ -73,6 +74,9 @@ enum class ListBackend {
 
 // "auto", "text", "statmount". Static storage.
 const char* ListBackendName(ListBackend backend);
+// The inverse of ListBackendName: false (and *backend untouched) for any
+// other name.
+bool ParseListBackend(absl::string_view name, ListBackend* backend);
 
 // Kernel features this package probes for (once per process, on first use).
 enum class KernelFeature {

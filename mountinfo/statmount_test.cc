@@ -120,6 +120,20 @@ TEST(ListBackendTest, NamesAreStable) {
                "fanotify_mount");
 }
 
+TEST(ListBackendTest, ParseIsTheInverseOfName) {
+  for (ListBackend b :
+       {ListBackend::kAuto, ListBackend::kText, ListBackend::kStatmount}) {
+    ListBackend parsed = ListBackend::kAuto;
+    ASSERT_TRUE(ParseListBackend(ListBackendName(b), &parsed));
+    EXPECT_EQ(parsed, b);
+  }
+  ListBackend untouched = ListBackend::kText;
+  for (absl::string_view bad : {"", "Text", "statmount ", "proc"}) {
+    EXPECT_FALSE(ParseListBackend(bad, &untouched)) << bad;
+    EXPECT_EQ(untouched, ListBackend::kText);
+  }
+}
+
 TEST(StatmountTest, BothBackEndsAgreeFieldByField) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   SKIP_UNLESS_STATMOUNT();

@@ -9,6 +9,7 @@
 #include "mountinfo/query.h"
 #include "mountinfo/statmount.h"
 #include "mountinfo/tree.h"
+#include "tools/option_scanner.h"
 
 namespace linx::tools {
 namespace {
@@ -41,8 +42,9 @@ int RunFindCommand(int argc, char** argv) {
   bool is_mp = false;
   FindOptions options;
   std::vector<std::string> paths;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
+  OptionScanner args(argc, argv);
+  while (args.Next()) {
+    absl::string_view arg = args.arg();
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -50,29 +52,18 @@ int RunFindCommand(int argc, char** argv) {
       json = true;
     } else if (arg == "--is-mount-point") {
       is_mp = true;
-    } else if (arg == "--backend" || arg.rfind("--backend=", 0) == 0) {
-      std::string v;
-      if (arg == "--backend") {
-        if (i + 1 >= argc) return Usage("--backend needs a value");
-        v = argv[++i];
-      } else {
-        v = arg.substr(10);
-      }
-      if (v == "auto") {
-        options.backend = ListBackend::kAuto;
-      } else if (v == "text") {
-        options.backend = ListBackend::kText;
-      } else if (v == "statmount") {
-        options.backend = ListBackend::kStatmount;
-      } else {
+    } else if (args.name() == "--backend") {
+      absl::string_view v;
+      if (!args.TakeValue(&v)) return Usage("--backend needs a value");
+      if (!ParseListBackend(v, &options.backend)) {
         return Usage(absl::StrCat("--backend: unknown back end \"", v, "\""));
       }
     } else if (arg == "--") {
-      for (++i; i < argc; ++i) paths.push_back(argv[i]);
+      while (args.Next()) paths.emplace_back(args.arg());
     } else if (arg.size() > 1 && arg[0] == '-') {
       return Usage(absl::StrCat("unknown argument \"", arg, "\""));
     } else {
-      paths.push_back(arg);
+      paths.emplace_back(arg);
     }
   }
   if (paths.size() != 1) return Usage("exactly one PATH is needed");

@@ -9,6 +9,7 @@
 #include "mountinfo/format.h"
 #include "mountinfo/mountinfo.h"
 #include "mountinfo/tree.h"
+#include "tools/option_scanner.h"
 
 namespace linx::tools {
 namespace {
@@ -50,22 +51,11 @@ int RunListCommand(int argc, char** argv) {
   int pid = 0;
   std::string file;
   ReadOptions options;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    // "--opt=value" and "--opt value" are both accepted.
+  OptionScanner args(argc, argv);
+  while (args.Next()) {
+    absl::string_view arg = args.name();
+    const bool inline_value = args.has_inline_value();
     absl::string_view value;
-    bool inline_value = false;
-    if (size_t eq = arg.find('='); arg.substr(0, 2) == "--" && eq != arg.npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      inline_value = true;
-    }
-    auto take_value = [&]() -> bool {
-      if (inline_value) return true;
-      if (i + 1 >= argc) return false;
-      value = argv[++i];
-      return true;
-    };
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -76,7 +66,7 @@ int RunListCommand(int argc, char** argv) {
     } else if (arg == "--strict" && !inline_value) {
       options.parse.strict = true;
     } else if (arg == "--pid") {
-      if (!take_value()) return Usage("--pid needs a process ID");
+      if (!args.TakeValue(&value)) return Usage("--pid needs a process ID");
       if (have_pid) return Usage("--pid given twice");
       if (!absl::SimpleAtoi(value, &pid) || pid <= 0 ||
           value.find_first_not_of("0123456789") != value.npos) {
@@ -84,13 +74,13 @@ int RunListCommand(int argc, char** argv) {
       }
       have_pid = true;
     } else if (arg == "--file") {
-      if (!take_value()) return Usage("--file needs a path");
+      if (!args.TakeValue(&value)) return Usage("--file needs a path");
       if (have_file) return Usage("--file given twice");
       if (value.empty()) return Usage("--file: empty path");
       file = std::string(value);
       have_file = true;
     } else {
-      return Usage(absl::StrCat("unknown argument \"", argv[i], "\""));
+      return Usage(absl::StrCat("unknown argument \"", args.arg(), "\""));
     }
   }
   if (have_pid && have_file)

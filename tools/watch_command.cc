@@ -12,6 +12,7 @@
 #include "mountinfo/mountinfo.h"
 #include "mountinfo/statmount.h"
 #include "mountinfo/tree.h"
+#include "tools/option_scanner.h"
 
 namespace linx::tools {
 namespace {
@@ -44,7 +45,7 @@ int Usage(const std::string& error) {
   return 2;
 }
 
-bool ParseSeconds(const std::string& v, absl::Duration* d) {
+bool ParseSeconds(absl::string_view v, absl::Duration* d) {
   double s = 0;
   if (!absl::SimpleAtod(v, &s) || !(s >= 0) || s > 1e9) return false;
   *d = absl::Seconds(s);
@@ -113,21 +114,12 @@ int RunWatchCommand(int argc, char** argv) {
   long long count = -1;
   absl::Duration timeout = absl::InfiniteDuration();
   MonitorOptions options;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool inline_value = false;
-    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != arg.npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      inline_value = true;
-    }
-    auto take = [&]() -> bool {
-      if (inline_value) return true;
-      if (i + 1 >= argc) return false;
-      value = argv[++i];
-      return true;
-    };
+  OptionScanner args(argc, argv);
+  while (args.Next()) {
+    absl::string_view arg = args.name();
+    const bool inline_value = args.has_inline_value();
+    absl::string_view value;
+    auto take = [&] { return args.TakeValue(&value); };
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -156,18 +148,12 @@ int RunWatchCommand(int argc, char** argv) {
       }
     } else if (arg == "--backend") {
       if (!take()) return Usage("--backend needs a value");
-      if (value == "auto") {
-        options.backend = ListBackend::kAuto;
-      } else if (value == "text") {
-        options.backend = ListBackend::kText;
-      } else if (value == "statmount") {
-        options.backend = ListBackend::kStatmount;
-      } else {
+      if (!ParseListBackend(value, &options.backend)) {
         return Usage(
             absl::StrCat("--backend: unknown back end \"", value, "\""));
       }
     } else {
-      return Usage(absl::StrCat("unknown argument \"", argv[i], "\""));
+      return Usage(absl::StrCat("unknown argument \"", args.arg(), "\""));
     }
   }
   absl::StatusOr<std::unique_ptr<MountMonitor>> mon =
