@@ -26,6 +26,8 @@ inline constexpr uint64_t kMountAttrRelatime = 0x00000000;
 inline constexpr uint64_t kMountAttrNoatime = 0x00000010;
 inline constexpr uint64_t kMountAttrStrictatime = 0x00000020;
 inline constexpr uint64_t kMountAttrNodiratime = 0x00000080;
+inline constexpr uint64_t kMountAttrIdmap = 0x00100000;        // 5.12+
+inline constexpr uint64_t kMountAttrNosymfollow = 0x00200000;  // 5.14+
 
 // open_tree(2) / move_mount(2) flags. Kernel 5.2+.
 inline constexpr unsigned kOpenTreeClone = 1;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/fanotify.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
 #include "base/status.h"
+#include "base/syscalls.h"
 #include "base/unique_fd.h"
 #include "mountinfo/internal/kernel.h"
 #include "mountinfo/mountinfo.h"
@@ -154,16 +156,16 @@ const char* Str(const kabi::Statmount* sm, uint32_t off) {
 
 std::string VfsOptions(uint64_t attr) {
   // show_mnt_opts() order (fs/proc_namespace.c).
-  std::string s = (attr & kabi::kAttrRdonly) ? "ro" : "rw";
-  if (attr & kabi::kAttrNosuid) s += ",nosuid";
-  if (attr & kabi::kAttrNodev) s += ",nodev";
-  if (attr & kabi::kAttrNoexec) s += ",noexec";
-  uint64_t atime = attr & kabi::kAttrAtimeMask;
-  if (atime == kabi::kAttrNoatime) s += ",noatime";
-  if (attr & kabi::kAttrNodiratime) s += ",nodiratime";
-  if (atime == kabi::kAttrRelatime) s += ",relatime";
-  if (attr & kabi::kAttrNosymfollow) s += ",nosymfollow";
-  if (attr & kabi::kAttrIdmap) s += ",idmapped";
+  std::string s = (attr & sys::kMountAttrRdonly) ? "ro" : "rw";
+  if (attr & sys::kMountAttrNosuid) s += ",nosuid";
+  if (attr & sys::kMountAttrNodev) s += ",nodev";
+  if (attr & sys::kMountAttrNoexec) s += ",noexec";
+  uint64_t atime = attr & sys::kMountAttrAtimeMask;
+  if (atime == sys::kMountAttrNoatime) s += ",noatime";
+  if (attr & sys::kMountAttrNodiratime) s += ",nodiratime";
+  if (atime == sys::kMountAttrRelatime) s += ",relatime";
+  if (attr & sys::kMountAttrNosymfollow) s += ",nosymfollow";
+  if (attr & sys::kMountAttrIdmap) s += ",idmapped";
   return s;
 }
 
@@ -181,11 +183,11 @@ StatmountEntry ToEntry(const kabi::Statmount* sm) {
   if (sm->mask & kabi::kStatmountMntPoint) m.target = Str(sm, sm->mnt_point);
   m.vfs_options = VfsOptions(sm->mnt_attr);
   // show_mountinfo() tags: shared, master[, propagate_from], unbindable.
-  if (sm->mnt_propagation & kabi::kMsShared) {
+  if (sm->mnt_propagation & MS_SHARED) {
     m.shared = static_cast<uint32_t>(sm->mnt_peer_group);
     m.optional_fields.push_back(absl::StrCat("shared:", *m.shared));
   }
-  if (sm->mnt_propagation & kabi::kMsSlave) {
+  if (sm->mnt_propagation & MS_SLAVE) {
     m.master = static_cast<uint32_t>(sm->mnt_master);
     m.optional_fields.push_back(absl::StrCat("master:", *m.master));
     if ((sm->mask & kabi::kStatmountPropagateFrom) && sm->propagate_from != 0 &&
@@ -195,7 +197,7 @@ StatmountEntry ToEntry(const kabi::Statmount* sm) {
           absl::StrCat("propagate_from:", *m.propagate_from));
     }
   }
-  if (sm->mnt_propagation & kabi::kMsUnbindable) {
+  if (sm->mnt_propagation & MS_UNBINDABLE) {
     m.unbindable = true;
     m.optional_fields.push_back("unbindable");
   }

@@ -32,12 +32,21 @@ void PretendMissingForTesting(KernelFeature feature, bool missing) {
 }  // namespace linx
 
 namespace linx::kabi {
+namespace {
+
+// listmount(2) and statmount(2) are pretended missing together; a request
+// naming another namespace by id also when mount-namespace ids are.
+bool PretendedFor(const MntIdReq* req) {
+  return Pretended(KernelFeature::kStatmount) ||
+         (req->size >= kMntIdReqSizeVer1 && req->mnt_ns_id != 0 &&
+          Pretended(KernelFeature::kMountNamespaceId));
+}
+
+}  // namespace
 
 int SysStatmount(const MntIdReq* req, Statmount* buf, size_t bufsize,
                  unsigned flags) {
-  if (Pretended(KernelFeature::kStatmount) ||
-      (req->size >= kMntIdReqSizeVer1 && req->mnt_ns_id != 0 &&
-       Pretended(KernelFeature::kMountNamespaceId))) {
+  if (PretendedFor(req)) {
     errno = ENOSYS;
     return -1;
   }
@@ -46,9 +55,7 @@ int SysStatmount(const MntIdReq* req, Statmount* buf, size_t bufsize,
 
 long SysListmount(const MntIdReq* req, uint64_t* ids, size_t n,
                   unsigned flags) {
-  if (Pretended(KernelFeature::kStatmount) ||
-      (req->size >= kMntIdReqSizeVer1 && req->mnt_ns_id != 0 &&
-       Pretended(KernelFeature::kMountNamespaceId))) {
+  if (PretendedFor(req)) {
     errno = ENOSYS;
     return -1;
   }

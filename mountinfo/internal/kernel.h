@@ -89,24 +89,8 @@ inline constexpr uint32_t kSbSynchronous = 16;
 inline constexpr uint32_t kSbDirsync = 128;
 inline constexpr uint32_t kSbLazytime = 1u << 25;
 
-// mnt_attr bits (MOUNT_ATTR_*).
-inline constexpr uint64_t kAttrRdonly = 0x00000001;
-inline constexpr uint64_t kAttrNosuid = 0x00000002;
-inline constexpr uint64_t kAttrNodev = 0x00000004;
-inline constexpr uint64_t kAttrNoexec = 0x00000008;
-inline constexpr uint64_t kAttrAtimeMask = 0x00000070;
-inline constexpr uint64_t kAttrRelatime = 0x00000000;
-inline constexpr uint64_t kAttrNoatime = 0x00000010;
-inline constexpr uint64_t kAttrStrictatime = 0x00000020;
-inline constexpr uint64_t kAttrNodiratime = 0x00000080;
-inline constexpr uint64_t kAttrIdmap = 0x00100000;
-inline constexpr uint64_t kAttrNosymfollow = 0x00200000;
-
-// mnt_propagation bits (MS_*).
-inline constexpr uint64_t kMsUnbindable = 1u << 17;
-inline constexpr uint64_t kMsPrivate = 1u << 18;
-inline constexpr uint64_t kMsSlave = 1u << 19;
-inline constexpr uint64_t kMsShared = 1u << 20;
+// mnt_attr holds MOUNT_ATTR_* bits (sys::kMountAttr*, base/syscalls.h) and
+// mnt_propagation MS_* bits (<sys/mount.h>).
 
 // statx(2) (linux/stat.h).
 inline constexpr unsigned kStatxMntId = 0x00001000;
