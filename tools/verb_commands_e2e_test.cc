@@ -27,85 +27,13 @@
 #include "gtest/gtest.h"
 #include "mount/mount.h"
 #include "nsexec/testing/parked_child.h"
+#include "tools/linx_process.h"
 
 namespace linx::tools {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-std::string LinxPath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
-                      workspace != nullptr ? workspace : "linx", "/tools/linx");
-}
-
-struct Result {
-  int exit_code = -1;  // -1: did not exit normally
-  std::string out;
-  std::string err;
-};
-
-std::ostream& operator<<(std::ostream& os, const Result& r) {
-  return os << "exit " << r.exit_code << ", stdout \"" << r.out
-            << "\", stderr \"" << r.err << "\"";
-}
-
-// Runs `linx args...` (in `cwd` if given) and collects its output.
-Result RunLinx(const std::vector<std::string>& args,
-               const char* cwd = nullptr) {
-  Result r;
-  int out[2];
-  int err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2: " << errno;
-    return r;
-  }
-  std::string path = LinxPath();
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(path.c_str()));
-  for (const std::string& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    if (cwd != nullptr && chdir(cwd) != 0) _exit(126);
-    execv(path.c_str(), argv.data());
-    _exit(127);
-  }
-  close(out[1]);
-  close(err[1]);
-  UniqueFd out_fd(out[0]);
-  UniqueFd err_fd(err[0]);
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[4096];
-      ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-      if (n > 0) {
-        sinks[i]->append(buf, n);
-      } else if (n == 0 || errno != EINTR) {
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  int status = 0;
-  if (waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
-    r.exit_code = WEXITSTATUS(status);
-  }
-  return r;
-}
 
 // The top mount at `target` in a table, if any.
 std::optional<MountInfo> Find(const std::vector<MountInfo>& table,
@@ -153,8 +81,8 @@ TEST(LinxCliTest, MountsATmpfsWithFlagsAndDataThenUnmountsIt) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string dir = testing::MakeScratchDir("cli-tmpfs");
   MountCleanup cleanup(dir);
-  Result r = RunLinx({"mount", "none", dir, "tmpfs", "--flags", "nosuid,nodev",
-                      "--data=size=1m"});
+  LinxResult r = RunLinx({"mount", "none", dir, "tmpfs", "--flags",
+                          "nosuid,nodev", "--data=size=1m"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "");
@@ -178,7 +106,7 @@ TEST(LinxCliTest, BindRoIsReallyReadOnlyAndRemountChangesIt) {
   std::string src = testing::MakeScratchDir("cli-bind-src");
   std::string dst = testing::MakeScratchDir("cli-bind-dst");
   MountCleanup cleanup(dst);
-  Result r = RunLinx({"bind", src, dst, "--flags", "ro"});
+  LinxResult r = RunLinx({"bind", src, dst, "--flags", "ro"});
   ASSERT_EQ(r.exit_code, 0) << r;
   ASSERT_TRUE(FindHere(dst).has_value());
   EXPECT_NE(StatvfsFlags(dst) & ST_RDONLY, 0u);
@@ -206,7 +134,7 @@ TEST(LinxCliTest, BindCreateMakesThePlaceholderForAFileBind) {
   std::string null = dev + "/null";
   MountCleanup cleanup_null(null);
   // Without --create the target is missing: the bind fails at stage mount.
-  Result r = RunLinx({"bind", "/dev/null", null});
+  LinxResult r = RunLinx({"bind", "/dev/null", null});
   EXPECT_EQ(r.exit_code, 1) << r;
   EXPECT_THAT(r.err, HasSubstr("ENOENT"));
   r = RunLinx({"bind", "/dev/null", null, "--create"});
@@ -226,7 +154,7 @@ TEST(LinxCliTest, RemountChangesFilesystemData) {
   ASSERT_EQ(
       RunLinx({"mount", "none", dir, "tmpfs", "--data", "size=1m"}).exit_code,
       0);
-  Result r = RunLinx({"remount", dir, "--data", "size=2m"});
+  LinxResult r = RunLinx({"remount", dir, "--data", "size=2m"});
   ASSERT_EQ(r.exit_code, 0) << r;
   std::optional<MountInfo> m = FindHere(dir);
   ASSERT_TRUE(m.has_value());
@@ -238,7 +166,7 @@ TEST(LinxCliTest, RemountWithOnlyPropagationWordsChangesPropagation) {
   std::string dir = testing::MakeScratchDir("cli-propagation");
   MountCleanup cleanup(dir);
   ASSERT_EQ(RunLinx({"mount", "none", dir, "tmpfs"}).exit_code, 0);
-  Result r = RunLinx({"remount", dir, "--flags", "shared"});
+  LinxResult r = RunLinx({"remount", dir, "--flags", "shared"});
   ASSERT_EQ(r.exit_code, 0) << r;
   std::optional<MountInfo> m = FindHere(dir);
   ASSERT_TRUE(m.has_value());
@@ -257,7 +185,7 @@ TEST(LinxCliTest, MoveMovesTheMount) {
   MountCleanup cleanup_from(from);
   MountCleanup cleanup_to(to);
   ASSERT_EQ(RunLinx({"mount", "none", from, "tmpfs"}).exit_code, 0);
-  Result r = RunLinx({"move", from, to});
+  LinxResult r = RunLinx({"move", from, to});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_FALSE(FindHere(from).has_value());
   std::optional<MountInfo> m = FindHere(to);
@@ -274,7 +202,7 @@ TEST(LinxCliTest, BusyUmountFailsWithEbusyAndDetachSucceeds) {
       open((dir + "/open-file").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
   ASSERT_GE(busy.get(), 0);
 
-  Result r = RunLinx({"umount", dir});
+  LinxResult r = RunLinx({"umount", dir});
   EXPECT_EQ(r.exit_code, 1) << r;
   EXPECT_THAT(r.err, StartsWith("linx: "));
   EXPECT_THAT(r.err, HasSubstr("umount"));
@@ -295,7 +223,7 @@ TEST(LinxCliTest, RecursiveUmountTakesTheWholeTree) {
   ASSERT_EQ(::mkdir((dir + "/sub").c_str(), 0755), 0);
   ASSERT_EQ(RunLinx({"mount", "sub", dir + "/sub", "tmpfs"}).exit_code, 0);
 
-  Result r = RunLinx({"umount", dir});
+  LinxResult r = RunLinx({"umount", dir});
   EXPECT_EQ(r.exit_code, 1) << r;
   EXPECT_THAT(r.err, HasSubstr("EBUSY"));
 
@@ -308,7 +236,7 @@ TEST(LinxCliTest, RecursiveUmountTakesTheWholeTree) {
 TEST(LinxCliTest, UmountOfANonMountFailsWithEinvalAndExit1) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string dir = testing::MakeScratchDir("cli-not-a-mount");
-  Result r = RunLinx({"umount", dir});
+  LinxResult r = RunLinx({"umount", dir});
   EXPECT_EQ(r.exit_code, 1) << r;
   EXPECT_EQ(r.out, "");
   EXPECT_THAT(r.err, StartsWith("linx: umount2(\"" + dir + "\""));
@@ -321,7 +249,8 @@ TEST(LinxCliTest, UnknownFlagWordIsAUsageErrorAndMountsNothing) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string dir = testing::MakeScratchDir("cli-bad-flag");
   MountCleanup cleanup(dir);
-  Result r = RunLinx({"mount", "none", dir, "tmpfs", "--flags", "ro,bogus"});
+  LinxResult r =
+      RunLinx({"mount", "none", dir, "tmpfs", "--flags", "ro,bogus"});
   EXPECT_EQ(r.exit_code, 2) << r;
   EXPECT_EQ(r.out, "");
   EXPECT_THAT(r.err, StartsWith("linx mount: unknown mount flag \"bogus\"\n"
@@ -335,7 +264,7 @@ TEST(LinxCliTest, FlagsTheVerbRefusesAreUsageErrors) {
   std::string dst = testing::MakeScratchDir("cli-bind-sync-dst");
   MountCleanup cleanup(dst);
   // A known word, but not a per-mount flag: Bind refuses it (bad_flag).
-  Result r = RunLinx({"bind", src, dst, "--flags", "sync"});
+  LinxResult r = RunLinx({"bind", src, dst, "--flags", "sync"});
   EXPECT_EQ(r.exit_code, 2) << r;
   EXPECT_THAT(r.err, StartsWith("linx bind: "));
   EXPECT_THAT(r.err, HasSubstr("usage: linx bind"));
@@ -347,7 +276,7 @@ TEST(LinxCliTest, OperandsAfterDoubleDashMayStartWithADash) {
   std::string dir = testing::MakeScratchDir("cli-dash");
   ASSERT_EQ(mkdir((dir + "/-x").c_str(), 0755), 0);
   MountCleanup cleanup(dir + "/-x");
-  Result r = RunLinx(
+  LinxResult r = RunLinx(
       {"mount", "--data", "size=1m", "--", "-src", "-x", "tmpfs"}, dir.c_str());
   ASSERT_EQ(r.exit_code, 0) << r;
   std::optional<MountInfo> m = FindHere(dir + "/-x");
@@ -371,7 +300,7 @@ TEST(LinxCliTest, InPidActsInTheChildsNamespaceOnly) {
   ASSERT_OK_AND_ASSIGN(auto child, testing::ParkedChild::Spawn(
                                        nullptr, /*new_pid_namespace=*/false));
   std::string in = absl::StrCat("pid:", child->pid());
-  Result r = RunLinx({"mount", "none", dir, "tmpfs", "--in", in});
+  LinxResult r = RunLinx({"mount", "none", dir, "tmpfs", "--in", in});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_TRUE(FindIn(child->pid(), dir).has_value());
   EXPECT_FALSE(FindHere(dir).has_value());
@@ -397,7 +326,7 @@ TEST(LinxCliTest, PivotRootInAChildsNamespace) {
   std::string in = absl::StrCat("--in=pid:", child->pid());
 
   ASSERT_EQ(RunLinx({"bind", new_root, new_root, in}).exit_code, 0);
-  Result r = RunLinx({"pivot-root", new_root, new_root + "/old", in});
+  LinxResult r = RunLinx({"pivot-root", new_root, new_root + "/old", in});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_TRUE(FindIn(child->pid(), "/old").has_value());
   EXPECT_FALSE(FindHere("/old").has_value());
@@ -409,7 +338,7 @@ TEST(LinxCliTest, BadInTargets) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string dir = testing::MakeScratchDir("cli-bad-in");
   // Malformed: a usage error.
-  Result r = RunLinx({"umount", dir, "--in", "container:7"});
+  LinxResult r = RunLinx({"umount", dir, "--in", "container:7"});
   EXPECT_EQ(r.exit_code, 2) << r;
   EXPECT_THAT(r.err, HasSubstr("bad --in \"container:7\""));
   // Well formed, but no such process: the operation failed at open_ns.
@@ -429,7 +358,7 @@ TEST(LinxCliTest, BadInTargets) {
 }
 
 TEST(LinxCliTest, VersionPrintsTheLibraryVersion) {
-  Result r = RunLinx({"version"});
+  LinxResult r = RunLinx({"version"});
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, absl::StrCat("linx ", Version(), "\n"));
   EXPECT_EQ(r.err, "");
@@ -440,7 +369,7 @@ TEST(LinxCliTest, HelpForEveryVerbGoesToStdoutWithExit0) {
                            "pivot-root", "version"}) {
     SCOPED_TRACE(verb);
     for (const char* opt : {"--help", "-h"}) {
-      Result r = RunLinx({verb, opt});
+      LinxResult r = RunLinx({verb, opt});
       EXPECT_EQ(r.exit_code, 0) << r;
       EXPECT_THAT(r.out, StartsWith(absl::StrCat("usage: linx ", verb)));
       EXPECT_EQ(r.err, "");
@@ -449,7 +378,7 @@ TEST(LinxCliTest, HelpForEveryVerbGoesToStdoutWithExit0) {
 }
 
 TEST(LinxCliTest, UsageErrorsExit2WithAHint) {
-  Result r = RunLinx({"bind", "/only-one"});
+  LinxResult r = RunLinx({"bind", "/only-one"});
   EXPECT_EQ(r.exit_code, 2) << r;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err,
