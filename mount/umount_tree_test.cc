@@ -26,17 +26,12 @@ namespace {
 
 using ::linx::testing::ErrnoIs;
 using ::linx::testing::MakeScratchDir;
+using ::linx::testing::MakeSubdir;
 using ::linx::testing::ParkedChild;
 using ::linx::testing::ScopedMount;
 using ::linx::testing::StageIs;
 using ::linx::testing::StatusIs;
 using ::linx::testing::Table;
-
-std::string Dir(const std::string& parent, const std::string& name) {
-  std::string p = parent + "/" + name;
-  EXPECT_EQ(::mkdir(p.c_str(), 0755), 0) << p << ": " << strerror(errno);
-  return p;
-}
 
 void Tmpfs(const std::string& src, const std::string& dst) {
   ASSERT_EQ(::mount(src.c_str(), dst.c_str(), "tmpfs", 0, nullptr), 0)
@@ -67,19 +62,19 @@ TEST(UmountTreeTest, UnmountsTheWholeTreeDeepestFirst) {
   std::string d = MakeScratchDir("tree");
   ScopedMount guard(d);
   Tmpfs("base", d);
-  std::string t = Dir(d, "t");
+  std::string t = MakeSubdir(d, "t");
   Tmpfs("covered", t);  // stays: the root is stacked on it
   Tmpfs("root", t);
-  std::string a = Dir(t, "a");
-  std::string ab = Dir(a, "b");
+  std::string a = MakeSubdir(t, "a");
+  std::string ab = MakeSubdir(a, "b");
   Tmpfs("a", a);
-  std::string ab2 = Dir(a, "b");
+  std::string ab2 = MakeSubdir(a, "b");
   Tmpfs("ab", ab2);
-  std::string abc = Dir(ab2, "c");
+  std::string abc = MakeSubdir(ab2, "c");
   Tmpfs("abc", abc);
   Tmpfs("ab-top", ab2);  // stacked on ab
-  std::string s = Dir(t, "s");
-  std::string sx = Dir(s, "x");
+  std::string s = MakeSubdir(t, "s");
+  std::string sx = MakeSubdir(s, "x");
   Tmpfs("sx", sx);     // hidden by the next one
   Tmpfs("s-over", s);  // over-mounts s, hiding s/x
   ASSERT_EQ(Under(t).size(), 8u);
@@ -97,11 +92,11 @@ TEST(UmountTreeTest, UmountWithRecursiveOptionTakesTheTree) {
   std::string d = MakeScratchDir("recursive");
   ScopedMount guard(d);
   Tmpfs("base", d);
-  std::string t = Dir(d, "t");
+  std::string t = MakeSubdir(d, "t");
   Tmpfs("t", t);
-  std::string c = Dir(t, "c");
+  std::string c = MakeSubdir(t, "c");
   Tmpfs("c", c);
-  Tmpfs("cd", Dir(c, "d"));
+  Tmpfs("cd", MakeSubdir(c, "d"));
   ASSERT_EQ(Under(t).size(), 3u);
 
   // Without the option the busy parent refuses, and nothing moves.
@@ -120,9 +115,9 @@ TEST(UmountTreeTest, FollowsSymlinksToTheTarget) {
   std::string d = MakeScratchDir("link");
   ScopedMount guard(d);
   Tmpfs("base", d);
-  std::string t = Dir(d, "t");
+  std::string t = MakeSubdir(d, "t");
   Tmpfs("t", t);
-  Tmpfs("child", Dir(t, "c"));
+  Tmpfs("child", MakeSubdir(t, "c"));
   std::string link = d + "/link";
   ASSERT_EQ(::symlink("t", link.c_str()), 0);
   ASSERT_OK(UmountTree(link));
@@ -143,11 +138,11 @@ TEST(UmountTreeTest, BusyMountStopsWithEbusyKeepingWhatItUnmounted) {
   std::string d = MakeScratchDir("busy");
   ScopedMount guard(d);
   Tmpfs("base", d);
-  std::string t = Dir(d, "t");
+  std::string t = MakeSubdir(d, "t");
   Tmpfs("t", t);
-  std::string busy = Dir(t, "busy");
+  std::string busy = MakeSubdir(t, "busy");
   Tmpfs("busy", busy);
-  std::string deep = Dir(busy, "deep");
+  std::string deep = MakeSubdir(busy, "deep");
   Tmpfs("deep", deep);
   std::string f = busy + "/open-file";
   int fd = ::open(f.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
@@ -171,15 +166,15 @@ TEST(UmountTreeTest, RetriesWhenAMountAppearsUnderneath) {
   std::string d = MakeScratchDir("race");
   ScopedMount guard(d);
   Tmpfs("base", d);
-  std::string t = Dir(d, "t");
+  std::string t = MakeSubdir(d, "t");
   Tmpfs("t", t);
-  std::string sub = Dir(t, "sub");
+  std::string sub = MakeSubdir(t, "sub");
   Tmpfs("sub", sub);
   std::vector<int> passes;
   HookGuard hook([&](int pass) {
     passes.push_back(pass);
     // After the table was read: a newcomer the first pass does not know.
-    if (pass == 1) Tmpfs("late", Dir(sub, "late"));
+    if (pass == 1) Tmpfs("late", MakeSubdir(sub, "late"));
   });
   ASSERT_OK(UmountTree(t));
   EXPECT_TRUE(Under(t).empty());
@@ -191,12 +186,12 @@ TEST(UmountTreeTest, GivesUpAfterBoundedPassesWithTheExactError) {
   std::string d = MakeScratchDir("endless");
   ScopedMount guard(d);
   Tmpfs("base", d);
-  std::string t = Dir(d, "t");
+  std::string t = MakeSubdir(d, "t");
   Tmpfs("t", t);
   int passes = 0;
   HookGuard hook([&](int pass) {
     passes = pass;
-    Tmpfs("again", Dir(t, "n" + std::to_string(pass)));
+    Tmpfs("again", MakeSubdir(t, "n" + std::to_string(pass)));
   });
   absl::Status s = UmountTree(t);
   EXPECT_EQ(passes, kUmountTreeMaxPasses);
@@ -213,9 +208,9 @@ TEST(UmountTreeTest, DetachTakesTheTreeInOneCall) {
   std::string d = MakeScratchDir("detach");
   ScopedMount guard(d);
   Tmpfs("base", d);
-  std::string t = Dir(d, "t");
+  std::string t = MakeSubdir(d, "t");
   Tmpfs("t", t);
-  std::string busy = Dir(t, "busy");
+  std::string busy = MakeSubdir(t, "busy");
   Tmpfs("busy", busy);
   std::string f = busy + "/open-file";
   int fd = ::open(f.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
@@ -230,8 +225,8 @@ TEST(UmountTreeTest, DetachTakesTheTreeInOneCall) {
 TEST(UmountTreeTest, InAnotherNamespace) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("otherns");
-  std::string t = Dir(d, "t");
-  std::string c = Dir(d, "t-child");  // made inside t once t is mounted
+  std::string t = MakeSubdir(d, "t");
+  std::string c = MakeSubdir(d, "t-child");  // made inside t once t is mounted
   ASSERT_OK_AND_ASSIGN(
       auto child, ParkedChild::Spawn(nullptr, /*new_pid_namespace=*/false));
   ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child->pid()));

@@ -24,36 +24,10 @@ namespace {
 
 using ::linx::testing::ErrnoIs;
 using ::linx::testing::MakeScratchDir;
+using ::linx::testing::MakeSubdir;
+using ::linx::testing::ScopedMounts;
 using ::linx::testing::StageIs;
 using ::linx::testing::StatusIs;
-
-class Mounts {
- public:
-  ~Mounts() {
-    for (auto it = paths_.rbegin(); it != paths_.rend(); ++it) {
-      ::umount2(it->c_str(), MNT_DETACH);
-    }
-  }
-  void Mount(const std::string& src, const std::string& dst, const char* fs,
-             unsigned long flags = 0) {
-    ASSERT_EQ(::mount(src.empty() ? nullptr : src.c_str(), dst.c_str(), fs,
-                      flags, nullptr),
-              0)
-        << "mount " << src << " " << dst << ": " << strerror(errno);
-    if (!(flags & (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE))) {
-      paths_.push_back(dst);
-    }
-  }
-
- private:
-  std::vector<std::string> paths_;
-};
-
-std::string Dir(const std::string& parent, const std::string& name) {
-  std::string p = parent + "/" + name;
-  EXPECT_EQ(::mkdir(p.c_str(), 0755), 0) << p << ": " << strerror(errno);
-  return p;
-}
 
 // The ways FindMount can answer; each test runs them all.
 enum class Path { kStatmount, kTextById, kTextByPath };
@@ -103,11 +77,11 @@ class QueryTest : public ::testing::TestWithParam<Path> {
 TEST_P(QueryTest, FindMountReturnsTheInnermostMount) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("find");
-  Mounts m;
+  ScopedMounts m;
   m.Mount("outer", d, "tmpfs");
-  std::string in = Dir(d, "in ner");
+  std::string in = MakeSubdir(d, "in ner");
   m.Mount("inner", in, "tmpfs");
-  std::string deep = Dir(in, "deep");
+  std::string deep = MakeSubdir(in, "deep");
   std::string file = deep + "/f";
   ASSERT_EQ(::close(::creat(file.c_str(), 0644)), 0);
 
@@ -130,9 +104,9 @@ TEST_P(QueryTest, FindMountReturnsTheInnermostMount) {
 TEST_P(QueryTest, FindMountFollowsSymlinksAndDotDot) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("symlink");
-  Mounts m;
+  ScopedMounts m;
   m.Mount("outer", d, "tmpfs");
-  std::string in = Dir(d, "in");
+  std::string in = MakeSubdir(d, "in");
   m.Mount("inner", in, "tmpfs");
   std::string link = d + "/link";
   ASSERT_EQ(::symlink("in", link.c_str()), 0);
@@ -145,18 +119,18 @@ TEST_P(QueryTest, FindMountFollowsSymlinksAndDotDot) {
 TEST_P(QueryTest, FindMountSeesStackedAndShadowingMountsLikeTheKernel) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("stack");
-  Mounts m;
+  ScopedMounts m;
   m.Mount("base", d, "tmpfs");
-  std::string a = Dir(d, "a");
-  std::string ab = Dir(a, "b");
+  std::string a = MakeSubdir(d, "a");
+  std::string ab = MakeSubdir(a, "b");
   m.Mount("deep", ab, "tmpfs");
   // Over-mount a: a/b is now hidden; the path walk enters the new mount.
   m.Mount("over", a, "tmpfs");
-  std::string ab2 = Dir(a, "b");
+  std::string ab2 = MakeSubdir(a, "b");
   ASSERT_OK_AND_ASSIGN(MountInfo x, Find(ab2));
   EXPECT_EQ(x.source, "over");
   // Two mounts stacked on one point: the top one answers.
-  std::string s = Dir(d, "s");
+  std::string s = MakeSubdir(d, "s");
   m.Mount("bottom", s, "tmpfs");
   m.Mount("top", s, "tmpfs");
   ASSERT_OK_AND_ASSIGN(MountInfo y, Find(s));
@@ -180,10 +154,10 @@ TEST_P(QueryTest, FindMountErrors) {
 TEST_P(QueryTest, IsMountPoint) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("ismp");
-  Mounts m;
+  ScopedMounts m;
   m.Mount("t", d, "tmpfs");
-  std::string sub = Dir(d, "sub");
-  std::string mp = Dir(d, "mp");
+  std::string sub = MakeSubdir(d, "sub");
+  std::string mp = MakeSubdir(d, "mp");
   m.Mount("t2", mp, "tmpfs");
   std::string link = d + "/link";
   ASSERT_EQ(::symlink("mp", link.c_str()), 0);
@@ -206,14 +180,14 @@ INSTANTIATE_TEST_SUITE_P(AllPaths, QueryTest,
 TEST(QueryTableTest, ChildrenDescendantsPeersMastersSlaves) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("tree");
-  Mounts m;
+  ScopedMounts m;
   m.Mount("root", d, "tmpfs");
-  std::string a = Dir(d, "a");
-  std::string b = Dir(d, "b");
-  std::string c = Dir(d, "c");
+  std::string a = MakeSubdir(d, "a");
+  std::string b = MakeSubdir(d, "b");
+  std::string c = MakeSubdir(d, "c");
   m.Mount("a", a, "tmpfs");
   m.Mount("", a, nullptr, MS_SHARED);
-  std::string a1 = Dir(a, "a1");
+  std::string a1 = MakeSubdir(a, "a1");
   m.Mount("a1", a1, "tmpfs");
   m.Mount(a, b, nullptr, MS_BIND);  // peer of a (a1 is not copied: no rec)
   m.Mount(a, c, nullptr, MS_BIND);

@@ -28,6 +28,8 @@ namespace {
 
 using ::linx::testing::ErrnoIs;
 using ::linx::testing::MakeScratchDir;
+using ::linx::testing::MakeSubdir;
+using ::linx::testing::ScopedMounts;
 using ::linx::testing::StatusIs;
 
 #define SKIP_UNLESS_STATMOUNT()                                          \
@@ -37,36 +39,6 @@ using ::linx::testing::StatusIs;
                       "(Linux 6.13+)";                                   \
     }                                                                    \
   } while (0)
-
-// Unmounts (detaches) everything it was given, in reverse, at scope exit.
-class Mounts {
- public:
-  ~Mounts() {
-    for (auto it = paths_.rbegin(); it != paths_.rend(); ++it) {
-      ::umount2(it->c_str(), MNT_DETACH);
-    }
-  }
-  void Mount(const std::string& src, const std::string& dst, const char* fs,
-             unsigned long flags, const char* data) {
-    ASSERT_EQ(::mount(src.empty() ? nullptr : src.c_str(), dst.c_str(), fs,
-                      flags, data),
-              0)
-        << "mount " << src << " " << dst << ": " << strerror(errno);
-    if (!(flags &
-          (MS_REMOUNT | MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE))) {
-      paths_.push_back(dst);
-    }
-  }
-
- private:
-  std::vector<std::string> paths_;
-};
-
-std::string Dir(const std::string& parent, const std::string& name) {
-  std::string p = parent + "/" + name;
-  EXPECT_EQ(::mkdir(p.c_str(), 0755), 0) << p << ": " << strerror(errno);
-  return p;
-}
 
 void ExpectSameTables(const std::vector<MountInfo>& text,
                       const std::vector<MountInfo>& sm) {
@@ -138,14 +110,14 @@ TEST(StatmountTest, BothBackEndsAgreeFieldByField) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   SKIP_UNLESS_STATMOUNT();
   std::string d = MakeScratchDir("agree");
-  Mounts m;
+  ScopedMounts m;
   m.Mount("tmpfs", d, "tmpfs", 0, "size=4m,mode=0755");
   // Escaped names in target and source; per-mount flags in every atime
   // mode; superblock flags (sync, dirsync, lazytime).
-  std::string sp = Dir(d, "with space");
-  std::string tab = Dir(d, "tab\there");
-  std::string nl = Dir(d, "new\nline");
-  std::string bs = Dir(d, "back\\slash#hash");
+  std::string sp = MakeSubdir(d, "with space");
+  std::string tab = MakeSubdir(d, "tab\there");
+  std::string nl = MakeSubdir(d, "new\nline");
+  std::string bs = MakeSubdir(d, "back\\slash#hash");
   m.Mount("src with space", sp, "tmpfs",
           MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME, "size=1m");
   m.Mount("src\ttab", tab, "tmpfs",
@@ -154,11 +126,11 @@ TEST(StatmountTest, BothBackEndsAgreeFieldByField) {
   m.Mount("src\\back", nl, "tmpfs", MS_DIRSYNC | MS_LAZYTIME, "mode=0700");
   m.Mount("none", bs, "tmpfs", MS_RELATIME, nullptr);
   // Propagation: shared, its peer, a slave, shared+slave, unbindable.
-  std::string sh = Dir(d, "shared");
-  std::string peer = Dir(d, "peer");
-  std::string sl = Dir(d, "slave");
-  std::string shsl = Dir(d, "shared-slave");
-  std::string ub = Dir(d, "unbindable");
+  std::string sh = MakeSubdir(d, "shared");
+  std::string peer = MakeSubdir(d, "peer");
+  std::string sl = MakeSubdir(d, "slave");
+  std::string shsl = MakeSubdir(d, "shared-slave");
+  std::string ub = MakeSubdir(d, "unbindable");
   m.Mount("shsrc", sh, "tmpfs", 0, nullptr);
   m.Mount("", sh, nullptr, MS_SHARED, nullptr);
   m.Mount(sh, peer, nullptr, MS_BIND, nullptr);
@@ -170,12 +142,12 @@ TEST(StatmountTest, BothBackEndsAgreeFieldByField) {
   m.Mount("ubsrc", ub, "tmpfs", 0, nullptr);
   m.Mount("", ub, nullptr, MS_UNBINDABLE, nullptr);
   // A bind of a subdirectory whose root is then deleted.
-  std::string gone = Dir(d, "gone");
-  std::string delt = Dir(d, "deleted-root");
+  std::string gone = MakeSubdir(d, "gone");
+  std::string delt = MakeSubdir(d, "deleted-root");
   m.Mount(gone, delt, nullptr, MS_BIND, nullptr);
   ASSERT_EQ(::rmdir(gone.c_str()), 0);
   // A remounted read-only bind; a stacked mount.
-  std::string rob = Dir(d, "ro-bind");
+  std::string rob = MakeSubdir(d, "ro-bind");
   m.Mount(sp, rob, nullptr, MS_BIND, nullptr);
   m.Mount("", rob, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr);
   m.Mount("stacked", rob, "tmpfs", 0, "size=2m");
@@ -210,12 +182,12 @@ TEST(StatmountTest, OverlayAgrees) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   SKIP_UNLESS_STATMOUNT();
   std::string d = MakeScratchDir("overlay");
-  Mounts m;
+  ScopedMounts m;
   m.Mount("tmpfs", d, "tmpfs", 0, nullptr);
-  std::string lower = Dir(d, "lower dir");
-  std::string upper = Dir(d, "upper");
-  std::string work = Dir(d, "work");
-  std::string merged = Dir(d, "merged");
+  std::string lower = MakeSubdir(d, "lower dir");
+  std::string upper = MakeSubdir(d, "upper");
+  std::string work = MakeSubdir(d, "work");
+  std::string merged = MakeSubdir(d, "merged");
   std::string opts =
       absl::StrCat("lowerdir=", lower, ",upperdir=", upper, ",workdir=", work);
   if (::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) {
@@ -249,11 +221,11 @@ TEST(StatmountTest, OtherNamespaceByIdAgreesWithProcFile) {
     GTEST_SKIP() << "kernel lacks NS_GET_MNTNS_ID (Linux 6.11+)";
   }
   std::string d = MakeScratchDir("otherns");
-  Mounts m;
+  ScopedMounts m;
   m.Mount("tmpfs", d, "tmpfs", 0, nullptr);
-  std::string a = Dir(d, "a");
-  std::string b = Dir(d, "b");
-  std::string c = Dir(d, "c");
+  std::string a = MakeSubdir(d, "a");
+  std::string b = MakeSubdir(d, "b");
+  std::string c = MakeSubdir(d, "c");
   m.Mount("asrc", a, "tmpfs", 0, nullptr);
   m.Mount("", a, nullptr, MS_SHARED, nullptr);  // group G1
   m.Mount(a, b, nullptr, MS_BIND, nullptr);     // b in G1
@@ -314,9 +286,9 @@ TEST(StatmountTest, ListsMoreThanOnePageOfIds) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   SKIP_UNLESS_STATMOUNT();
   std::string d = MakeScratchDir("pages");
-  Mounts m;
+  ScopedMounts m;
   m.Mount("pages", d, "tmpfs", 0, nullptr);
-  std::string src = Dir(d, "src");
+  std::string src = MakeSubdir(d, "src");
   for (int i = 0; i < 5000; ++i) {
     std::string t = d + "/" + std::to_string(i);
     ASSERT_EQ(::mkdir(t.c_str(), 0755), 0);

@@ -20,7 +20,8 @@ namespace linx::testing {
 namespace {
 
 bool g_privileged = false;
-std::string* g_skip_reason = new std::string("EnterPrivateMountSandbox was not called");
+std::string* g_skip_reason =
+    new std::string("EnterPrivateMountSandbox was not called");
 std::string* g_scratch = new std::string();
 std::atomic<int> g_counter{0};
 
@@ -42,7 +43,8 @@ absl::Status EnterPrivateMountSandbox() {
   }
   if (::unshare(CLONE_NEWNS) != 0) {
     int err = errno;
-    *g_skip_reason = absl::StrCat("unshare(CLONE_NEWNS): ", ErrnoDescription(err));
+    *g_skip_reason =
+        absl::StrCat("unshare(CLONE_NEWNS): ", ErrnoDescription(err));
     return ErrnoToStatus(err, "unshare(CLONE_NEWNS)");
   }
   // mount_namespaces(7): a new namespace copies the propagation types, so a
@@ -69,7 +71,8 @@ absl::Status EnterPrivateMountSandbox() {
   if (::mount("linx-scratch", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
               "mode=0755,size=256m") != 0) {
     int err = errno;
-    *g_skip_reason = absl::StrCat("mount tmpfs on ", root, ": ", ErrnoDescription(err));
+    *g_skip_reason =
+        absl::StrCat("mount tmpfs on ", root, ": ", ErrnoDescription(err));
     return ErrnoToStatus(err, "mount scratch tmpfs");
   }
   *g_scratch = root;
@@ -96,6 +99,32 @@ std::string MakeScratchDir(absl::string_view hint) {
                                    g_counter.fetch_add(1));
     if (::mkdir(dir.c_str(), 0755) == 0) return dir;
     if (errno != EEXIST) return dir;  // the test's own check will fail loudly
+  }
+}
+
+std::string MakeSubdir(const std::string& parent, const std::string& name) {
+  std::string p = parent + "/" + name;
+  EXPECT_EQ(::mkdir(p.c_str(), 0755), 0)
+      << p << ": " << ErrnoDescription(errno);
+  return p;
+}
+
+ScopedMounts::~ScopedMounts() {
+  for (auto it = paths_.rbegin(); it != paths_.rend(); ++it) {
+    ::umount2(it->c_str(), MNT_DETACH);
+  }
+}
+
+void ScopedMounts::Mount(const std::string& src, const std::string& dst,
+                         const char* fs, unsigned long flags,
+                         const char* data) {
+  ASSERT_EQ(::mount(src.empty() ? nullptr : src.c_str(), dst.c_str(), fs, flags,
+                    data),
+            0)
+      << "mount " << src << " " << dst << ": " << ErrnoDescription(errno);
+  if (!(flags &
+        (MS_REMOUNT | MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE))) {
+    paths_.push_back(dst);
   }
 }
 

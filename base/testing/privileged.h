@@ -21,6 +21,7 @@
 #define LINX_BASE_TESTING_PRIVILEGED_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -48,14 +49,35 @@ const std::string& ScratchRoot();
 // the name.
 std::string MakeScratchDir(absl::string_view hint);
 
+// mkdir(parent/name, 0755) with a test failure if that fails; returns the
+// path either way.
+std::string MakeSubdir(const std::string& parent, const std::string& name);
+
+// Mounts made with Mount() are detached (umount2 MNT_DETACH) in reverse
+// order at scope exit, so a failing test leaves none behind. Remounts and
+// propagation changes make no new mount and are not recorded.
+class ScopedMounts {
+ public:
+  ScopedMounts() = default;
+  ScopedMounts(const ScopedMounts&) = delete;
+  ScopedMounts& operator=(const ScopedMounts&) = delete;
+  ~ScopedMounts();
+  // mount(2) ("" source → NULL), asserting success.
+  void Mount(const std::string& src, const std::string& dst, const char* fs,
+             unsigned long flags = 0, const char* data = nullptr);
+
+ private:
+  std::vector<std::string> paths_;
+};
+
 }  // namespace linx::testing
 
-#define LINX_SKIP_UNLESS_PRIVILEGED()                                    \
-  do {                                                                   \
-    if (!::linx::testing::Privileged()) {                                \
-      GTEST_SKIP() << "needs a private mount namespace: "                \
-                   << ::linx::testing::PrivilegeSkipReason();            \
-    }                                                                    \
+#define LINX_SKIP_UNLESS_PRIVILEGED()                         \
+  do {                                                        \
+    if (!::linx::testing::Privileged()) {                     \
+      GTEST_SKIP() << "needs a private mount namespace: "     \
+                   << ::linx::testing::PrivilegeSkipReason(); \
+    }                                                         \
   } while (0)
 
 #endif  // LINX_BASE_TESTING_PRIVILEGED_H_
