@@ -94,7 +94,19 @@ class CtypesTest(unittest.TestCase):
                                 0, ctypes.byref(err))
         if rc != 0:
             raise AssertionError("make / rprivate: " + err.message.decode())
+        # One mount point on the host filesystem (under TEST_TMPDIR, which
+        # Bazel removes); every directory the tests make is on this tmpfs.
         cls.scratch = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        rc = cls.lib.linx_mount(b"ctypes-scratch", cls.scratch.encode(), b"tmpfs", 0,
+                                b"size=4m", None, None, 0, ctypes.byref(err))
+        if rc != 0:
+            raise AssertionError("scratch tmpfs: " + err.message.decode())
+
+    @classmethod
+    def tearDownClass(cls):
+        if getattr(cls, "scratch", None):
+            err = LinxError()
+            cls.lib.linx_umount(cls.scratch.encode(), 2, None, ctypes.byref(err))  # MNT_DETACH
 
     def setUp(self):
         if self.skip_reason:

@@ -24,6 +24,11 @@ int main(int argc, char** argv) {
     fprintf(stderr, "rprivate: %s\n", err.message);
     return 1;
   }
+  /* Everything below happens on a scratch tmpfs. */
+  if (linx_mount("dist-scratch", argv[1], "tmpfs", 0, "size=1m", NULL, NULL, 0, &err) != 0) {
+    fprintf(stderr, "scratch: %s\n", err.message);
+    return 1;
+  }
   snprintf(target, sizeof target, "%s/t", argv[1]);
   mkdir(target, 0755);
   if (linx_mount("dist", target, "tmpfs", MS_NOSUID, "size=1m", "", "", 0, &err) != 0) {
@@ -39,6 +44,10 @@ int main(int argc, char** argv) {
       err.errno_value != EINVAL) {
     fprintf(stderr, "expected umount/EINVAL, got stage %d errno %d: %s\n", err.stage,
             err.errno_value, err.message);
+    return 1;
+  }
+  if (linx_umount(argv[1], 0, NULL, &err) != 0) {
+    fprintf(stderr, "umount scratch: %s\n", err.message);
     return 1;
   }
   printf("ok %s\n", linx_version());

@@ -27,8 +27,11 @@ int main(int argc, char** argv) {
   linx::MountOptions priv;
   priv.flags = {linx::MountFlag::kRec, linx::MountFlag::kPrivate};
   absl::Status s = linx::Mount("", "/", "", priv);
-  std::string target = std::string(argv[1]) + "/cxx";
-  ::mkdir(target.c_str(), 0755);
+  // Everything below happens on a scratch tmpfs.
+  const std::string scratch = argv[1];
+  if (s.ok()) s = linx::Mount("dist-scratch", scratch, "tmpfs");
+  std::string target = scratch + "/cxx";
+  if (s.ok()) ::mkdir(target.c_str(), 0755);
   if (s.ok()) s = linx::Mount("dist-cxx", target, "tmpfs");
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
@@ -39,7 +42,7 @@ int main(int argc, char** argv) {
   if (list.ok()) {
     for (const linx::MountInfo& m : *list) found |= m.target == target && m.source == "dist-cxx";
   }
-  if (!found || !linx::Umount(target).ok()) {
+  if (!found || !linx::Umount(target).ok() || !linx::Umount(scratch).ok()) {
     std::fprintf(stderr, "mount not listed or not unmounted\n");
     return 1;
   }

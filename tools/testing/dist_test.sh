@@ -36,9 +36,12 @@ c++ -Wall -Werror "${san[@]}" -o "$work/hello_cxx" "$cxx_src" $(pkg-config --cfl
 
 # The C program finds the library through LD_LIBRARY_PATH, as an installed
 # one would through the loader's cache.
-out_c="$(LD_LIBRARY_PATH="$prefix/lib" "$work/hello_c" "$work")"
+# Each program mounts a scratch tmpfs on its own directory (in a private
+# mount namespace of its own) and makes everything else on it.
+mkdir -p "$work/c-scratch" "$work/cxx-scratch"
+out_c="$(LD_LIBRARY_PATH="$prefix/lib" "$work/hello_c" "$work/c-scratch")"
 echo "C:   $out_c"
-out_cxx="$("$work/hello_cxx" "$work")"
+out_cxx="$("$work/hello_cxx" "$work/cxx-scratch")"
 echo "C++: $out_cxx"
 for out in "$out_c" "$out_cxx"; do
   case "$out" in
