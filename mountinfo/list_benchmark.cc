@@ -16,6 +16,9 @@
 //           walks the whole peer ring for each line (get_dominating_id()).
 // Benchmarks are registered in an order that builds each namespace once.
 // FindMount targets the mount point in the middle of the table.
+// BM_ListStatmount uses the default thread count (ListOptions::max_threads
+// 0), BM_ListStatmountOneThread only the calling thread; the BM_Kernel*
+// rows time the syscalls alone, without building MountInfo.
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -32,6 +35,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "benchmark/benchmark.h"
+#include "mountinfo/internal/kernel.h"
 #include "mountinfo/mountinfo.h"
 #include "mountinfo/query.h"
 #include "mountinfo/statmount.h"
@@ -106,10 +110,12 @@ void CheckBackends() {
   }
 }
 
-void List(benchmark::State& state, size_t n, bool slaves, ListBackend b) {
+void List(benchmark::State& state, size_t n, bool slaves, ListBackend b,
+          int max_threads = 0) {
   Build(n, slaves);
   ListOptions o;
   o.backend = b;
+  o.max_threads = max_threads;
   size_t count = 0;
   for (auto _ : state) {
     absl::StatusOr<std::vector<MountInfo>> t = ListMounts(o);
@@ -122,6 +128,51 @@ void List(benchmark::State& state, size_t n, bool slaves, ListBackend b) {
   }
   state.counters["mounts"] = static_cast<double>(count);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(count));
+}
+
+// The kernel's share alone, for the record: what reading the text costs
+// without parsing it, and what the statmount(2) calls cost without turning
+// the replies into MountInfo (one thread; `strings` false asks for the
+// numeric fields only).
+void KernelText(benchmark::State& state, size_t n) {
+  Build(n, false);
+  std::vector<char> buf(1 << 20);
+  for (auto _ : state) {
+    int fd = ::open("/proc/thread-self/mountinfo", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) Die("open mountinfo");
+    ssize_t r;
+    while ((r = ::read(fd, buf.data(), buf.size())) > 0) {
+      benchmark::DoNotOptimize(buf.data());
+    }
+    ::close(fd);
+  }
+}
+
+void KernelStatmount(benchmark::State& state, size_t n, bool strings) {
+  Build(n, false);
+  uint64_t mask = kabi::kStatmountSbBasic | kabi::kStatmountMntBasic |
+                  kabi::kStatmountMntNsId;
+  if (strings) {
+    mask |= kabi::kStatmountMntRoot | kabi::kStatmountMntPoint |
+            kabi::kStatmountFsType | kabi::kStatmountMntOpts |
+            kabi::kStatmountFsSubtype | kabi::kStatmountSbSource;
+  }
+  std::vector<uint64_t> buf(1024);
+  for (auto _ : state) {
+    absl::StatusOr<std::vector<uint64_t>> ids = ListMountIds();
+    if (!ids.ok()) Die("listmount");
+    for (uint64_t id : *ids) {
+      kabi::MntIdReq req;
+      req.size = kabi::kMntIdReqSizeVer0;
+      req.mnt_id = id;
+      req.param = mask;
+      if (kabi::SysStatmount(&req,
+                             reinterpret_cast<kabi::Statmount*>(buf.data()),
+                             buf.size() * sizeof(uint64_t), 0) != 0) {
+        Die("statmount");
+      }
+    }
+  }
 }
 
 void Find(benchmark::State& state, size_t n, ListBackend b) {
@@ -166,6 +217,25 @@ int main(int argc, char** argv) {
                                    linx::List(st, n, false,
                                               ListBackend::kStatmount);
                                  })
+        ->Unit(benchmark::kMicrosecond);
+    // The same on the calling thread alone (ListOptions::max_threads = 1).
+    benchmark::RegisterBenchmark(("BM_ListStatmountOneThread" + s).c_str(),
+                                 [n](benchmark::State& st) {
+                                   linx::List(st, n, false,
+                                              ListBackend::kStatmount, 1);
+                                 })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(
+        ("BM_KernelReadMountInfo" + s).c_str(),
+        [n](benchmark::State& st) { linx::KernelText(st, n); })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(
+        ("BM_KernelStatmount" + s).c_str(),
+        [n](benchmark::State& st) { linx::KernelStatmount(st, n, true); })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(
+        ("BM_KernelStatmountNoStrings" + s).c_str(),
+        [n](benchmark::State& st) { linx::KernelStatmount(st, n, false); })
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(
         ("BM_FindMountText" + s).c_str(),

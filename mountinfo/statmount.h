@@ -49,6 +49,10 @@
 // falls back to reading /proc/<pid>/mountinfo, which needs ptrace-read
 // access to the process instead).
 //
+// Threads: a listing of 512 mounts or more spreads its statmount(2) calls
+// over worker threads created and joined within the call (see
+// ListOptions::max_threads).
+//
 // Thread-safety: every function may be called from any thread at once.
 #ifndef LINX_MOUNTINFO_STATMOUNT_H_
 #define LINX_MOUNTINFO_STATMOUNT_H_
@@ -146,6 +150,14 @@ struct ListOptions {
   // `pid`, read without entering it: by its namespace ID with the statmount
   // back end, from /proc/<pid>/mountinfo with the text one.
   pid_t pid = 0;
+  // Statmount back end only: how many threads may share the statmount(2)
+  // calls, one per mount and independent of each other. 0: automatic, the
+  // CPUs the calling thread may run on (sched_getaffinity), at most 4.
+  // 1: only the calling thread. Every thread gets at least 256 mounts, so
+  // small tables are always listed on the calling thread. Workers are
+  // created and joined within the call, with asynchronous signals blocked;
+  // if one cannot be created its share runs on the calling thread.
+  int max_threads = 0;
 };
 
 // The mount table, in the kernel's order (ascending unique ID since Linux
@@ -157,7 +169,9 @@ struct ListOptions {
 absl::StatusOr<std::vector<MountInfo>> ListMounts(const ListOptions& = {});
 
 // The same listing as StatmountEntry values (statmount back end only).
-absl::StatusOr<std::vector<StatmountEntry>> ListStatmountEntries(pid_t pid = 0);
+// `max_threads` as ListOptions::max_threads.
+absl::StatusOr<std::vector<StatmountEntry>> ListStatmountEntries(
+    pid_t pid = 0, int max_threads = 0);
 
 // The back end ListMounts(options) would use now (kText or kStatmount).
 ListBackend ResolveListBackend(const ListOptions& options);

@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -303,6 +306,121 @@ TEST(StatmountTest, ListsMoreThanOnePageOfIds) {
   std::vector<MountInfo> sm = List(ListBackend::kStatmount);
   EXPECT_EQ(sm.size(), ids->size());
   ExpectSameTables(text, sm);
+  // The statmount(2) calls shared among threads give the same table, in the
+  // same order, whatever the split (5000 mounts: up to 19 threads).
+  for (int threads : {1, 2, 3, 4, 7}) {
+    SCOPED_TRACE(absl::StrCat("max_threads ", threads));
+    ListOptions o;
+    o.backend = ListBackend::kStatmount;
+    o.max_threads = threads;
+    absl::StatusOr<std::vector<MountInfo>> t = ListMounts(o);
+    ASSERT_TRUE(t.ok()) << t.status();
+    ExpectSameTables(text, *t);
+  }
+}
+
+// Workers share the statmount(2) calls of one listing; they must see the
+// namespace and root of the thread that asked, not the process's first
+// thread. A thread with its own namespace lists 600 mounts the rest of the
+// process cannot see.
+TEST(StatmountTest, WorkersListTheCallingThreadsNamespace) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  SKIP_UNLESS_STATMOUNT();
+  std::string d = MakeScratchDir("thread-ns");
+  std::vector<MountInfo> outside = List(ListBackend::kStatmount);
+  size_t inside_count = 0;
+  std::vector<MountInfo> inside_text;
+  std::vector<MountInfo> inside_sm;
+  std::string error;
+  std::thread t([&] {
+    // The namespace (and its mounts) go away when this thread exits.
+    if (::unshare(CLONE_FS | CLONE_NEWNS) != 0) {
+      error = absl::StrCat("unshare: ", std::strerror(errno));
+      return;
+    }
+    if (::mount("inner", d.c_str(), "tmpfs", 0, nullptr) != 0) {
+      error = absl::StrCat("mount: ", std::strerror(errno));
+      return;
+    }
+    std::string src = d + "/src";
+    ::mkdir(src.c_str(), 0755);
+    for (int i = 0; i < 600; ++i) {
+      std::string m = absl::StrCat(d, "/", i);
+      if (::mkdir(m.c_str(), 0755) != 0 ||
+          ::mount(src.c_str(), m.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+        error = absl::StrCat("bind ", i, ": ", std::strerror(errno));
+        return;
+      }
+    }
+    ListOptions o;
+    o.backend = ListBackend::kStatmount;
+    o.max_threads = 4;
+    absl::StatusOr<std::vector<MountInfo>> sm = ListMounts(o);
+    o.backend = ListBackend::kText;
+    absl::StatusOr<std::vector<MountInfo>> text = ListMounts(o);
+    if (!sm.ok() || !text.ok()) {
+      error =
+          absl::StrCat(sm.status().ToString(), " / ", text.status().ToString());
+      return;
+    }
+    inside_sm = *std::move(sm);
+    inside_text = *std::move(text);
+    for (const MountInfo& m : inside_sm) {
+      if (m.target.rfind(d + "/", 0) == 0) ++inside_count;
+    }
+  });
+  t.join();
+  ASSERT_EQ(error, "");
+  EXPECT_EQ(inside_count, 600u);
+  EXPECT_EQ(inside_sm.size(), outside.size() + 601);
+  ExpectSameTables(inside_text, inside_sm);
+  EXPECT_EQ(ByTarget(List(ListBackend::kStatmount), d + "/0"), nullptr);
+}
+
+// Mounts that go away between listmount(2) and their statmount(2) are left
+// out, and never leave a hole: while another thread mounts and unmounts,
+// every listing spread over 4 threads is complete entries in ascending
+// unique-ID order.
+TEST(StatmountTest, ListingWhileMountsComeAndGo) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  SKIP_UNLESS_STATMOUNT();
+  std::string d = MakeScratchDir("churn");
+  ScopedMounts m;
+  m.Mount("churn", d, "tmpfs", 0, nullptr);
+  std::string src = MakeSubdir(d, "src");
+  for (int i = 0; i < 1200; ++i) {
+    std::string t = absl::StrCat(d, "/", i);
+    ASSERT_EQ(::mkdir(t.c_str(), 0755), 0);
+    ASSERT_EQ(::mount(src.c_str(), t.c_str(), nullptr, MS_BIND, nullptr), 0);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> churned{0};
+  std::thread churn([&] {
+    for (int round = 0; !stop.load(); ++round) {
+      for (int i = 0; i < 1200 && !stop.load(); i += 7) {
+        std::string t = absl::StrCat(d, "/", i);
+        ::umount2(t.c_str(), MNT_DETACH);
+        ::mount(src.c_str(), t.c_str(), nullptr, MS_BIND, nullptr);
+        churned.fetch_add(1);
+      }
+    }
+  });
+  for (int round = 0; round < 30; ++round) {
+    absl::StatusOr<std::vector<StatmountEntry>> e = ListStatmountEntries(0, 4);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_GT(e->size(), 1000u);
+    for (size_t i = 0; i < e->size(); ++i) {
+      const StatmountEntry& x = (*e)[i];
+      ASSERT_FALSE(x.info.target.empty()) << "entry " << i;
+      ASSERT_NE(x.unique_id, 0u) << "entry " << i;
+      if (i > 0) {
+        ASSERT_LT((*e)[i - 1].unique_id, x.unique_id);
+      }
+    }
+  }
+  stop = true;
+  churn.join();
+  EXPECT_GT(churned.load(), 0);
 }
 
 TEST(StatmountTest, UniqueIdsAndNamespaceIdAreReported) {
