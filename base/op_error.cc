@@ -12,10 +12,9 @@ namespace linx {
 namespace {
 
 constexpr const char* kStageNames[] = {
-    "none",   "mount",      "umount",    "pivot_root", "open_ns", "unshare",
-    "setns",  "chdir",      "thread",    "create",     "open_pidns",
-    "setns_pid", "pipe",    "fork",      "bad_flag",   "bad_in",
-    "bad_argument", "read",
+    "none",  "mount", "umount",   "pivot_root", "open_ns",      "unshare",
+    "setns", "chdir", "thread",   "create",     "open_pidns",   "setns_pid",
+    "pipe",  "fork",  "bad_flag", "bad_in",     "bad_argument", "read",
 };
 constexpr int kStageCount = sizeof(kStageNames) / sizeof(kStageNames[0]);
 
@@ -75,7 +74,8 @@ std::optional<OpError> GetOpError(const absl::Status& status) {
   return e;
 }
 
-absl::Status PrefixStatus(const absl::Status& status, absl::string_view prefix) {
+absl::Status PrefixStatus(const absl::Status& status,
+                          absl::string_view prefix) {
   if (status.ok()) return status;
   absl::Status out(status.code(), absl::StrCat(prefix, status.message()));
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {

@@ -25,23 +25,23 @@ namespace linx {
 // the CLI output; never renumber, only append.
 enum class Stage : int {
   kNone = 0,
-  kMount = 1,       // mount(2) itself (or mount_setattr/open_tree/move_mount)
-  kUmount = 2,      // umount2(2)
-  kPivotRoot = 3,   // pivot_root(2)
-  kOpenNs = 4,      // opening the target namespace (file, pid, pidfd)
-  kUnshare = 5,     // unshare(CLONE_FS) on the worker thread
-  kSetns = 6,       // setns(fd, CLONE_NEWNS) on the worker thread
-  kChdir = 7,       // chdir/fchdir on the worker thread
-  kThread = 8,      // creating or joining the worker thread
-  kCreate = 9,      // creating the placeholder file at the target
-  kOpenPidns = 10,  // opening the target's PID namespace
-  kSetnsPid = 11,   // setns(fd, CLONE_NEWPID)
-  kPipe = 12,       // pipe2 for the forked proc path
-  kFork = 13,       // fork into the target's PID namespace
-  kBadFlag = 14,    // an unknown flag word (value: the word)
-  kBadIn = 15,      // an unusable namespace target (value: what was given)
+  kMount = 1,         // mount(2) itself (or mount_setattr/open_tree/move_mount)
+  kUmount = 2,        // umount2(2)
+  kPivotRoot = 3,     // pivot_root(2)
+  kOpenNs = 4,        // opening the target namespace (file, pid, pidfd)
+  kUnshare = 5,       // unshare(CLONE_FS) on the worker thread
+  kSetns = 6,         // setns(fd, CLONE_NEWNS) on the worker thread
+  kChdir = 7,         // chdir/fchdir on the worker thread
+  kThread = 8,        // creating or joining the worker thread
+  kCreate = 9,        // creating the placeholder file at the target
+  kOpenPidns = 10,    // opening the target's PID namespace
+  kSetnsPid = 11,     // setns(fd, CLONE_NEWPID)
+  kPipe = 12,         // pipe2 for the forked proc path
+  kFork = 13,         // fork into the target's PID namespace
+  kBadFlag = 14,      // an unknown flag word (value: the word)
+  kBadIn = 15,        // an unusable namespace target (value: what was given)
   kBadArgument = 16,  // any other invalid argument (value: which)
-  kRead = 17,       // reading a file such as mountinfo
+  kRead = 17,         // reading a file such as mountinfo
 };
 
 // "mount", "umount", "pivot_root", "open_ns", "unshare", "setns", "chdir",
@@ -54,8 +54,8 @@ std::optional<Stage> ParseStage(absl::string_view name);
 struct OpError {
   std::string operation;  // "mount", "umount", "pivot_root", "bind", ...
   Stage stage = Stage::kNone;
-  int errno_value = 0;    // 0 for argument errors
-  std::string value;      // the offending value for kBad* stages
+  int errno_value = 0;  // 0 for argument errors
+  std::string value;    // the offending value for kBad* stages
 };
 
 // The URL under which the payload is stored in an absl::Status.

@@ -25,7 +25,8 @@ TEST(PrivilegedSandboxTest, ScratchIsTmpfsInPrivateNamespace) {
 
   // This thread's namespace differs from the one pid 1 of our pid namespace
   // (or the parent) sees: compare against our parent process.
-  struct stat self {}, parent {};
+  struct stat self {
+  }, parent{};
   ASSERT_EQ(::stat("/proc/thread-self/ns/mnt", &self), 0);
   std::string parent_ns = "/proc/" + std::to_string(::getppid()) + "/ns/mnt";
   ASSERT_EQ(::stat(parent_ns.c_str(), &parent), 0);

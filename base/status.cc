@@ -146,8 +146,9 @@ absl::StatusCode ErrnoToStatusCode(int errno_value) {
 }
 
 absl::Status ErrnoToStatus(int errno_value, absl::string_view message) {
-  return absl::Status(ErrnoToStatusCode(errno_value),
-                      absl::StrCat(message, ": ", ErrnoDescription(errno_value)));
+  return absl::Status(
+      ErrnoToStatusCode(errno_value),
+      absl::StrCat(message, ": ", ErrnoDescription(errno_value)));
 }
 
 const char* ErrnoName(int errno_value) {

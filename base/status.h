@@ -42,19 +42,19 @@ std::string ErrnoDescription(int errno_value);
 #define LINX_STATUS_CONCAT_(a, b) LINX_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` (an absl::Status) is not OK.
-#define RETURN_IF_ERROR(expr)                                              \
-  do {                                                                     \
-    absl::Status linx_status_ = (expr);                                    \
-    if (!linx_status_.ok()) return linx_status_;                           \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    absl::Status linx_status_ = (expr);          \
+    if (!linx_status_.ok()) return linx_status_; \
   } while (0)
 
 // `ASSIGN_OR_RETURN(T v, StatusOrExpr)`: declares/assigns `v` from the value,
 // or returns the error status from the enclosing function.
-#define ASSIGN_OR_RETURN(lhs, rexpr)                                          \
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                         \
   LINX_ASSIGN_OR_RETURN_IMPL_(LINX_STATUS_CONCAT_(linx_statusor_, __LINE__), \
                               lhs, rexpr)
-#define LINX_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                                \
+#define LINX_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr)  \
+  auto statusor = (rexpr);                                 \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 

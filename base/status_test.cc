@@ -46,8 +46,9 @@ TEST(ErrnoToStatusCodeTest, FollowsUpstreamAbseilMapping) {
 
 TEST(ErrnoToStatusTest, MessageNamesErrno) {
   absl::Status s = ErrnoToStatus(EBUSY, "umount2(\"/x\", 0)");
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition,
-                          "umount2(\"/x\", 0): EBUSY (Device or resource busy)"));
+  EXPECT_THAT(s,
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "umount2(\"/x\", 0): EBUSY (Device or resource busy)"));
 }
 
 TEST(ErrnoNameTest, KnownAndUnknown) {
@@ -86,7 +87,8 @@ TEST(OpErrorTest, NoPayloadOnPlainStatus) {
 TEST(OpErrorTest, PrefixKeepsCodeAndPayload) {
   absl::Status s = PrefixStatus(
       MakeOpError({"umount", Stage::kUmount, EBUSY, ""}, "EBUSY"), "umount2: ");
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, "umount2: EBUSY"));
+  EXPECT_THAT(
+      s, StatusIs(absl::StatusCode::kFailedPrecondition, "umount2: EBUSY"));
   EXPECT_THAT(s, ErrnoIs(EBUSY));
 }
 

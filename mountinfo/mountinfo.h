@@ -259,11 +259,11 @@ struct ReadOptions {
 //
 // Syscalls: open(2) (O_RDONLY|O_CLOEXEC|O_NOCTTY), fstat(2), read(2) until
 // it returns 0, close(2); for buffers of 4 MiB and more also
-// madvise(MADV_HUGEPAGE) (a hint; failure ignored). procfs serves mountinfo at most one page per
-// read(2) (seq_file), so a table is read in several calls; since Linux 5.8
-// the kernel keeps a cursor in the namespace's mount list between calls so
-// concurrent mounts/unmounts cannot make it skip unrelated entries (see
-// docs/mountinfo.md, moby/sys#161). No capability is needed.
+// madvise(MADV_HUGEPAGE) (a hint; failure ignored). procfs serves mountinfo at
+// most one page per read(2) (seq_file), so a table is read in several calls;
+// since Linux 5.8 the kernel keeps a cursor in the namespace's mount list
+// between calls so concurrent mounts/unmounts cannot make it skip unrelated
+// entries (see docs/mountinfo.md, moby/sys#161). No capability is needed.
 //
 // Errors carry an OpError payload (operation "read_mountinfo", stage
 // Stage::kRead, the errno, the path as value): ENOENT → kNotFound, EACCES →

@@ -11,8 +11,7 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleMock(&argc, argv);
   absl::Status s = linx::testing::EnterPrivateMountSandbox();
   if (!s.ok()) {
-    std::fprintf(stderr,
-                 "linx: privileged tests will be SKIPPED: %s\n",
+    std::fprintf(stderr, "linx: privileged tests will be SKIPPED: %s\n",
                  linx::testing::PrivilegeSkipReason().c_str());
   } else {
     std::fprintf(stderr, "linx: private mount namespace, scratch tmpfs at %s\n",

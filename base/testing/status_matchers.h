@@ -32,7 +32,8 @@ MATCHER(IsOk, "is OK") {
 }
 
 MATCHER_P(StatusIs, code,
-          "has code " + absl::StatusCodeToString(static_cast<absl::StatusCode>(code))) {
+          "has code " +
+              absl::StatusCodeToString(static_cast<absl::StatusCode>(code))) {
   const absl::Status& s = GetStatus(arg);
   *result_listener << "status: " << s;
   return s.code() == code;
@@ -55,7 +56,8 @@ MATCHER_P(ErrnoIs, errno_value,
 }
 
 // The OpError payload names this stage.
-MATCHER_P(StageIs, stage, std::string("fails at stage ") + ::linx::StageName(stage)) {
+MATCHER_P(StageIs, stage,
+          std::string("fails at stage ") + ::linx::StageName(stage)) {
   const absl::Status& s = GetStatus(arg);
   *result_listener << "status: " << s;
   std::optional<OpError> e = GetOpError(s);
@@ -70,7 +72,7 @@ MATCHER_P(StageIs, stage, std::string("fails at stage ") + ::linx::StageName(sta
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::linx::testing::IsOk())
 #define EXPECT_OK(expr) EXPECT_THAT((expr), ::linx::testing::IsOk())
 
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                       \
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                     \
   ASSERT_OK_AND_ASSIGN_IMPL_(LINX_TESTING_CONCAT_(linx_sor_, __LINE__), lhs, \
                              rexpr)
 #define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr) \

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
   }
   auto table = linx::List();
   if (!table.ok()) {
-    std::fprintf(stderr, "consumer: %s\n", std::string(table.status().message()).c_str());
+    std::fprintf(stderr, "consumer: %s\n",
+                 std::string(table.status().message()).c_str());
     return 1;
   }
   for (const linx::MountInfo& m : *table) {
@@ -62,7 +63,8 @@ int main(int argc, char** argv) {
   // The statx + statmount query agrees that dst is a mount point.
   auto is_mp = linx::IsMountPoint(root + "/dst");
   if (!is_mp.ok() || !*is_mp) {
-    std::fprintf(stderr, "consumer: IsMountPoint(%s/dst) is not true\n", root.c_str());
+    std::fprintf(stderr, "consumer: IsMountPoint(%s/dst) is not true\n",
+                 root.c_str());
     return 1;
   }
   for (const std::string& t : {root + "/dst", root}) {

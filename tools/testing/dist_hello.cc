@@ -15,8 +15,10 @@
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   auto table = linx::ParseMountInfo(
-      "36 35 98:0 /mnt1 /mnt/a\\040b rw,noatime master:1 - ext3 /dev/root rw\n");
-  if (!table.ok() || table->size() != 1 || table->entries()[0].target != "/mnt/a b") {
+      "36 35 98:0 /mnt1 /mnt/a\\040b rw,noatime master:1 - ext3 /dev/root "
+      "rw\n");
+  if (!table.ok() || table->size() != 1 ||
+      table->entries()[0].target != "/mnt/a b") {
     std::fprintf(stderr, "ParseMountInfo failed\n");
     return 1;
   }
@@ -40,7 +42,8 @@ int main(int argc, char** argv) {
   auto list = linx::List();
   bool found = false;
   if (list.ok()) {
-    for (const linx::MountInfo& m : *list) found |= m.target == target && m.source == "dist-cxx";
+    for (const linx::MountInfo& m : *list)
+      found |= m.target == target && m.source == "dist-cxx";
   }
   if (!found || !linx::Umount(target).ok() || !linx::Umount(scratch).ok()) {
     std::fprintf(stderr, "mount not listed or not unmounted\n");
