@@ -10,8 +10,14 @@ file of linx changes.
 Headers come from /usr/include (a system include directory, so they need no
 declaration); static archives are symlinked into the repository so that the
 link is hermetic per Bazel's view and binaries do not depend on Debian's .so
-files at run time. Debian builds these archives with -fPIC, so they also link
-into liblinx_mount.so.
+files at run time.
+
+Debian builds the libabsl_*.a archives -fPIE, not -fPIC, so they cannot go
+into a shared object. For liblinx_mount.so the Abseil repository also
+provides `@com_google_absl//:linx_debian_shared_link`, a linker script over
+Debian's shared libabsl_*.so. //mount:liblinx_mount.so uses it only under
+`--define=linx_absl=debian` (set in linx's .bazelrc); upstream Abseil is
+compiled from source with PIC objects and needs nothing of the kind.
 """
 
 _LIBDIR = "/usr/lib/x86_64-linux-gnu"
@@ -104,6 +110,7 @@ def _debian_absl_impl(ctx):
     if not pcdir.exists:
         fail("Debian's libabsl-dev is not installed (run tools/bazel, which installs it)")
     packages = {}
+    shared_libs = {}
     for pc in pcdir.readdir():
         base = pc.basename
         if not base.startswith("absl_") or not base.endswith(".pc"):
@@ -119,6 +126,9 @@ def _debian_absl_impl(ctx):
                 archive = "lib" + tok[2:] + ".a"
                 ctx.symlink(_LIBDIR + "/" + archive, "lib/" + archive)
                 srcs.append("//lib:" + archive)
+                shared = _LIBDIR + "/lib" + tok[2:] + ".so"
+                if ctx.path(shared).exists:
+                    shared_libs[shared] = True
             else:
                 linkopts.append(tok)
         deps = []
@@ -132,7 +142,23 @@ def _debian_absl_impl(ctx):
             (target, srcs, linkopts + ["-lpthread"], sorted(deps)),
         )
     ctx.file("lib/BUILD.bazel", 'exports_files(glob(["*.a"]))\n')
-    ctx.file("BUILD.bazel", "")
+
+    # A GNU linker script named like a shared library. First on a shared
+    # object's link line, its symbols satisfy every Abseil reference before
+    # the (non-PIC) archives are searched; AS_NEEDED keeps only the libraries
+    # really used.
+    ctx.file(
+        "libabsl_debian_shared.so",
+        "INPUT(AS_NEEDED(\n%s\n))\n" % "\n".join(sorted(shared_libs.keys())),
+    )
+    ctx.file("BUILD.bazel", """# Debian's shared Abseil, for linking shared objects (see repositories.bzl).
+cc_library(
+    name = "linx_debian_shared_link",
+    srcs = ["libabsl_debian_shared.so"],
+    linkstatic = True,
+    visibility = ["//visibility:public"],
+)
+""")
     for pkg, rules in packages.items():
         ctx.file(
             "absl/%s/BUILD.bazel" % pkg,
