@@ -68,18 +68,19 @@ void* ProbeThread(void* arg) {
   return nullptr;
 }
 
-bool ProbePidfdSetns() {
+// 1 supported, 0 not, -1 could not tell (no thread could be made).
+int ProbePidfdSetns() {
   UniqueFd self(sys::PidfdOpen(::getpid(), 0));
-  if (!self.valid()) return false;  // ENOSYS before 5.3
+  if (!self.valid()) return 0;  // ENOSYS before 5.3
   int fd_and_err[2] = {self.get(), 0};
   pthread_t t;
   if (::pthread_create(&t, nullptr, &ProbeThread, fd_and_err) != 0) {
-    return false;
+    return -1;
   }
   ::pthread_join(t, nullptr);
   // Before 5.8 setns(2) rejects a pidfd as "not a namespace file" with
   // EINVAL, ahead of any permission check; EPERM means it was understood.
-  return fd_and_err[1] != EINVAL && fd_and_err[1] != EBADF;
+  return fd_and_err[1] != EINVAL && fd_and_err[1] != EBADF ? 1 : 0;
 }
 
 }  // namespace
@@ -89,8 +90,17 @@ void SetPidOpenModeForTesting(PidOpenMode mode) {
 }
 
 bool PidfdSetnsSupported() {
-  static const bool supported = ProbePidfdSetns();
-  return supported;
+  // A probe that could not make its thread (a transient EAGAIN) answers
+  // "no" this once and is tried again on the next call, rather than
+  // pinning the process to the /proc fallback for good.
+  static std::atomic<int> cached{-1};
+  int v = cached.load(std::memory_order_acquire);
+  if (v < 0) {
+    v = ProbePidfdSetns();
+    if (v < 0) return false;
+    cached.store(v, std::memory_order_release);
+  }
+  return v == 1;
 }
 
 }  // namespace nsexec_internal
