@@ -78,6 +78,19 @@ std::vector<MountInfo> List(ListBackend b, pid_t pid = 0) {
   return t.ok() ? *t : std::vector<MountInfo>{};
 }
 
+// Binds `src` onto n new directories <dir>/0 .. <dir>/<n-1>. Returns what
+// failed, or "" (usable off the test's thread, where ASSERT cannot be).
+std::string BindMany(const std::string& src, const std::string& dir, int n) {
+  for (int i = 0; i < n; ++i) {
+    std::string t = absl::StrCat(dir, "/", i);
+    if (::mkdir(t.c_str(), 0755) != 0 ||
+        ::mount(src.c_str(), t.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      return absl::StrCat("bind ", t, ": ", std::strerror(errno));
+    }
+  }
+  return "";
+}
+
 const MountInfo* ByTarget(const std::vector<MountInfo>& t,
                           const std::string& target) {
   const MountInfo* found = nullptr;
@@ -292,11 +305,7 @@ TEST(StatmountTest, ListsMoreThanOnePageOfIds) {
   ScopedMounts m;
   m.Mount("pages", d, "tmpfs", 0, nullptr);
   std::string src = MakeSubdir(d, "src");
-  for (int i = 0; i < 5000; ++i) {
-    std::string t = d + "/" + std::to_string(i);
-    ASSERT_EQ(::mkdir(t.c_str(), 0755), 0);
-    ASSERT_EQ(::mount(src.c_str(), t.c_str(), nullptr, MS_BIND, nullptr), 0);
-  }
+  ASSERT_EQ(BindMany(src, d, 5000), "");
   // (The tmpfs's detach in ~Mounts takes all 5000 binds with it.)
   absl::StatusOr<std::vector<uint64_t>> ids = ListMountIds();
   ASSERT_TRUE(ids.ok()) << ids.status();
@@ -344,14 +353,8 @@ TEST(StatmountTest, WorkersListTheCallingThreadsNamespace) {
     }
     std::string src = d + "/src";
     ::mkdir(src.c_str(), 0755);
-    for (int i = 0; i < 600; ++i) {
-      std::string m = absl::StrCat(d, "/", i);
-      if (::mkdir(m.c_str(), 0755) != 0 ||
-          ::mount(src.c_str(), m.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-        error = absl::StrCat("bind ", i, ": ", std::strerror(errno));
-        return;
-      }
-    }
+    error = BindMany(src, d, 600);
+    if (!error.empty()) return;
     ListOptions o;
     o.backend = ListBackend::kStatmount;
     o.max_threads = 4;
@@ -388,11 +391,7 @@ TEST(StatmountTest, ListingWhileMountsComeAndGo) {
   ScopedMounts m;
   m.Mount("churn", d, "tmpfs", 0, nullptr);
   std::string src = MakeSubdir(d, "src");
-  for (int i = 0; i < 1200; ++i) {
-    std::string t = absl::StrCat(d, "/", i);
-    ASSERT_EQ(::mkdir(t.c_str(), 0755), 0);
-    ASSERT_EQ(::mount(src.c_str(), t.c_str(), nullptr, MS_BIND, nullptr), 0);
-  }
+  ASSERT_EQ(BindMany(src, d, 1200), "");
   std::atomic<bool> stop{false};
   std::atomic<int> churned{0};
   std::thread churn([&] {

@@ -124,33 +124,48 @@ absl::Status RunInForkedSelf(bool*) {
   return RunInForked(Namespace::Self(), "mount", &ReportBusy, nullptr);
 }
 
+struct FaultCase {
+  const char* name;
+  long syscall_nr;  // failed by the filter...
+  int err;          // ...with this errno
+  absl::Status (*call)(bool* fn_ran);
+  const char* stage;    // what nsexec must report
+  const char* message;  // "" when not checked
+};
+
+class NsexecFaultTest : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(NsexecFaultTest, StageAndErrnoAreReported) {
+  const FaultCase& c = GetParam();
+  Outcome o = InChildFailing(c.syscall_nr, c.err, c.call);
+  EXPECT_EQ(o.stage, c.stage) << o.message;
+  EXPECT_EQ(o.errno_value, c.err);
+  EXPECT_FALSE(o.fn_ran);
+  if (*c.message != '\0') {
+    EXPECT_EQ(o.message, c.message);
+  }
+}
+
 // glibc's pthread_create makes the thread with clone3(2) (falling back to
-// clone(2) only on ENOSYS) and returns clone3's EAGAIN as is.
-TEST(NsexecFaultTest, ThreadCreationFailureIsStageThread) {
-  Outcome o = InChildFailing(SYS_clone3, EAGAIN, &RunInSelf);
-  EXPECT_EQ(o.stage, "thread");
-  EXPECT_EQ(o.errno_value, EAGAIN);
-  EXPECT_FALSE(o.fn_ran);
-  EXPECT_EQ(o.message, "thread: EAGAIN (Resource temporarily unavailable)");
-}
-
-TEST(NsexecFaultTest, ForkedPathThreadFailureIsStageThread) {
-  Outcome o = InChildFailing(SYS_clone3, EAGAIN, &RunInForkedSelf);
-  EXPECT_EQ(o.stage, "thread");
-  EXPECT_EQ(o.errno_value, EAGAIN);
-}
-
-TEST(NsexecFaultTest, UnshareFailureIsStageUnshare) {
-  Outcome o = InChildFailing(SYS_unshare, ENOMEM, &RunInSelf);
-  EXPECT_EQ(o.stage, "unshare");
-  EXPECT_EQ(o.errno_value, ENOMEM);
-  EXPECT_FALSE(o.fn_ran);
-  EXPECT_EQ(o.message, "unshare: ENOMEM (Cannot allocate memory)");
-}
+// clone(2) only on ENOSYS) and returns clone3's EAGAIN as is. RunInForked's
+// function runs in a forked copy and cannot set fn_ran; it reports a mount
+// failure instead, so any stage but `thread` would show it ran.
+INSTANTIATE_TEST_SUITE_P(
+    Stages, NsexecFaultTest,
+    ::testing::Values(
+        FaultCase{"thread", SYS_clone3, EAGAIN, &RunInSelf, "thread",
+                  "thread: EAGAIN (Resource temporarily unavailable)"},
+        FaultCase{"forked_thread", SYS_clone3, EAGAIN, &RunInForkedSelf,
+                  "thread", ""},
+        FaultCase{"unshare", SYS_unshare, ENOMEM, &RunInSelf, "unshare",
+                  "unshare: ENOMEM (Cannot allocate memory)"}),
+    [](const ::testing::TestParamInfo<FaultCase>& info) {
+      return std::string(info.param.name);
+    });
 
 // The check that the filter is what fails the call: with an unrelated
 // syscall filtered the same call succeeds and runs the function.
-TEST(NsexecFaultTest, WithoutTheFailingSyscallTheCallRuns) {
+TEST(NsexecFaultControlTest, WithoutTheFailingSyscallTheCallRuns) {
   Outcome o = InChildFailing(SYS_swapon, EPERM, &RunInSelf);
   EXPECT_EQ(o.stage, "ok") << o.message;
   EXPECT_TRUE(o.fn_ran);
