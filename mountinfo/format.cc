@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "mountinfo/internal/octal.h"
 
 namespace linx {
 namespace {
@@ -73,20 +74,9 @@ void AppendOptional(const std::optional<uint32_t>& v, std::string* out) {
 
 // Octal-escapes what would break a text table; keeps UTF-8 as is.
 std::string TableCell(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || c == '\\' || u == 0x7f) {
-      out.push_back('\\');
-      out.push_back(static_cast<char>('0' + ((u >> 6) & 7)));
-      out.push_back(static_cast<char>('0' + ((u >> 3) & 7)));
-      out.push_back(static_cast<char>('0' + (u & 7)));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  return internal::OctalEscape(s, [](unsigned char u) {
+    return u <= 0x20 || u == '\\' || u == 0x7f;
+  });
 }
 
 // Display width: UTF-8 continuation bytes take no column (good enough for

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "mountinfo/internal/octal.h"
 
 namespace linx {
 namespace {
@@ -459,20 +460,9 @@ std::string DecodeMountInfoEscapes(absl::string_view s) {
 }
 
 std::string EncodeMountInfoEscapes(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || c == ' ' || c == '\\' || c == '#') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>('0' + ((u >> 6) & 7)));
-      out.push_back(static_cast<char>('0' + ((u >> 3) & 7)));
-      out.push_back(static_cast<char>('0' + (u & 7)));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  return internal::OctalEscape(s, [](unsigned char u) {
+    return u < 0x20 || u == ' ' || u == '\\' || u == '#';
+  });
 }
 
 std::string FormatMountInfoLine(const MountInfo& e) {
