@@ -173,12 +173,9 @@ std::string VfsOptions(uint64_t attr) {
   return s;
 }
 
-// Fills a default-constructed `out` from one statmount(2) reply.
-void FillEntry(const kabi::Statmount* sm, StatmountEntry* out) {
-  MountInfo& m = out->info;
-  out->unique_id = sm->mnt_id;
-  out->parent_unique_id = sm->mnt_parent_id;
-  if (sm->mask & kabi::kStatmountMntNsId) out->mnt_ns_id = sm->mnt_ns_id;
+// Fills a default-constructed MountInfo from one statmount(2) reply.
+void Fill(const kabi::Statmount* sm, MountInfo* out) {
+  MountInfo& m = *out;
   m.id = static_cast<int32_t>(sm->mnt_id_old);
   m.parent_id = static_cast<int32_t>(sm->mnt_parent_id_old);
   m.major = sm->sb_dev_major;
@@ -218,14 +215,30 @@ void FillEntry(const kabi::Statmount* sm, StatmountEntry* out) {
   if (sm->sb_flags & kabi::kSbDirsync) m.fs_options += ",dirsync";
   if (sm->sb_flags & kabi::kSbLazytime) m.fs_options += ",lazytime";
   if ((sm->mask & kabi::kStatmountMntOpts) && *Str(sm, sm->mnt_opts)) {
-    absl::StrAppend(&m.fs_options, ",",
-                    DecodeMountInfoEscapes(Str(sm, sm->mnt_opts)));
+    absl::string_view opts = Str(sm, sm->mnt_opts);
+    m.fs_options.push_back(',');
+    if (opts.find('\\') == absl::string_view::npos) {
+      m.fs_options.append(opts.data(), opts.size());
+    } else {
+      m.fs_options += DecodeMountInfoEscapes(opts);
+    }
   }
 }
 
+// The same plus the 64-bit IDs.
+void Fill(const kabi::Statmount* sm, StatmountEntry* out) {
+  out->unique_id = sm->mnt_id;
+  out->parent_unique_id = sm->mnt_parent_id;
+  if (sm->mask & kabi::kStatmountMntNsId) out->mnt_ns_id = sm->mnt_ns_id;
+  Fill(sm, &out->info);
+}
+
+MountInfo& InfoOf(MountInfo& m) { return m; }
+MountInfo& InfoOf(StatmountEntry& e) { return e.info; }
+
 StatmountEntry ToEntry(const kabi::Statmount* sm) {
   StatmountEntry out;
-  FillEntry(sm, &out);
+  Fill(sm, &out);
   return out;
 }
 
@@ -239,17 +252,24 @@ absl::Status Unimplemented(absl::string_view what) {
 }
 
 // One worker's share of a listing: statmount(2) of ids[0, n) into out[0, n).
+template <typename Entry>
 struct StatmountRange {
   const uint64_t* ids = nullptr;
   size_t n = 0;
   uint64_t ns_id = 0;
-  StatmountEntry* out = nullptr;
+  Entry* out = nullptr;  // null: into `local`, made by the thread that fills it
+  std::vector<Entry> local;
   char* gone = nullptr;  // gone[i] = 1: unmounted since listmount
   int err = 0;           // first failure, at ids[failed]
   size_t failed = 0;
 };
 
-void StatmountAll(StatmountRange* r) {
+template <typename Entry>
+void StatmountAll(StatmountRange<Entry>* r) {
+  if (r->out == nullptr) {
+    r->local.resize(r->n);
+    r->out = r->local.data();
+  }
   std::vector<uint64_t> buf;
   for (size_t i = 0; i < r->n; ++i) {
     int err = StatmountInto(r->ids[i], r->ns_id, kBaseMask, &buf);
@@ -262,12 +282,13 @@ void StatmountAll(StatmountRange* r) {
       r->failed = i;
       return;
     }
-    FillEntry(reinterpret_cast<kabi::Statmount*>(buf.data()), &r->out[i]);
+    Fill(reinterpret_cast<kabi::Statmount*>(buf.data()), &r->out[i]);
   }
 }
 
+template <typename Entry>
 void* StatmountWorker(void* arg) {
-  StatmountAll(static_cast<StatmountRange*>(arg));
+  StatmountAll(static_cast<StatmountRange<Entry>*>(arg));
   return nullptr;
 }
 
@@ -296,20 +317,21 @@ size_t ThreadsFor(size_t n, int max_threads) {
 // fields) dominates a listing. Workers inherit the caller's mount namespace
 // and root (pthread_create shares both), so an id means the same mount to
 // each of them. Returns the entries in id order, without the mounts that
-// went away; the first failure by id order wins.
-absl::StatusOr<std::vector<StatmountEntry>> StatmountIds(
-    const std::vector<uint64_t>& ids, uint64_t ns_id, int max_threads) {
-  size_t n = ids.size();
-  std::vector<StatmountEntry> out(n);
+// went away (removed from `ids` too, which stays parallel to the result);
+// the first failure by id order wins.
+template <typename Entry>
+absl::StatusOr<std::vector<Entry>> StatmountIds(std::vector<uint64_t>* ids,
+                                                uint64_t ns_id,
+                                                int max_threads) {
+  size_t n = ids->size();
   std::vector<char> gone(n, 0);
   size_t threads = ThreadsFor(n, max_threads);
-  std::vector<StatmountRange> ranges(threads);
+  std::vector<StatmountRange<Entry>> ranges(threads);
   for (size_t t = 0; t < threads; ++t) {
     size_t begin = n * t / threads, end = n * (t + 1) / threads;
-    ranges[t].ids = ids.data() + begin;
+    ranges[t].ids = ids->data() + begin;
     ranges[t].n = end - begin;
     ranges[t].ns_id = ns_id;
-    ranges[t].out = out.data() + begin;
     ranges[t].gone = gone.data() + begin;
   }
   // Workers start with asynchronous signals blocked, so a process-directed
@@ -323,10 +345,15 @@ absl::StatusOr<std::vector<StatmountEntry>> StatmountIds(
   }
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   for (size_t t = 1; t < threads; ++t) {
-    spawned[t] =
-        ::pthread_create(&tids[t], nullptr, &StatmountWorker, &ranges[t]) == 0;
+    spawned[t] = ::pthread_create(&tids[t], nullptr, &StatmountWorker<Entry>,
+                                  &ranges[t]) == 0;
   }
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  // The result is made here while the workers run (touching a fresh
+  // megabyte-sized vector costs page faults); the caller's share goes
+  // straight into it, the workers' shares are moved in after.
+  std::vector<Entry> out(n);
+  ranges[0].out = out.data();
   StatmountAll(&ranges[0]);
   // A range whose thread could not be created (EAGAIN) runs here instead.
   for (size_t t = 1; t < threads; ++t) {
@@ -336,44 +363,45 @@ absl::StatusOr<std::vector<StatmountEntry>> StatmountIds(
       StatmountAll(&ranges[t]);
     }
   }
-  for (const StatmountRange& r : ranges) {
+  for (const StatmountRange<Entry>& r : ranges) {
     if (r.err != 0) {
       return SysError("statmount", Stage::kRead, r.err,
                       absl::StrCat(r.ids[r.failed]));
     }
   }
+  // Gather in ID order, leaving out the mounts that went away.
   size_t kept = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (gone[i]) continue;
-    if (kept != i) out[kept] = std::move(out[i]);
-    ++kept;
+  for (StatmountRange<Entry>& r : ranges) {
+    for (size_t i = 0; i < r.n; ++i) {
+      if (r.gone[i]) continue;
+      if (&out[kept] != &r.out[i]) out[kept] = std::move(r.out[i]);
+      (*ids)[kept] = r.ids[i];
+      ++kept;
+    }
   }
   out.resize(kept);
+  ids->resize(kept);
   return out;
 }
 
-absl::StatusOr<std::vector<StatmountEntry>> ListEntries(uint64_t ns_id,
-                                                        pid_t pid,
-                                                        int max_threads) {
-  if (!KernelHas(KernelFeature::kStatmount)) return Unimplemented("listmount");
-  ASSIGN_OR_RETURN(std::vector<uint64_t> ids,
-                   ListMountIds(ns_id, kListmountRoot));
-  ASSIGN_OR_RETURN(std::vector<StatmountEntry> out,
-                   StatmountIds(ids, ns_id, max_threads));
-  std::vector<uint64_t> buf;
-  // propagate_from (see the header): the groups with a member here.
+// Adds propagate_from where it can differ from what the listing has (see
+// the header): slaves whose master group has no member in this namespace,
+// when some other group does. `ids` is parallel to `out`.
+template <typename Entry>
+absl::Status AddPropagateFrom(std::vector<Entry>* out,
+                              const std::vector<uint64_t>& ids, uint64_t ns_id,
+                              pid_t pid) {
   absl::flat_hash_set<uint32_t> groups_here;
-  for (const StatmountEntry& e : out) {
-    if (e.info.shared) groups_here.insert(*e.info.shared);
+  for (Entry& e : *out) {
+    if (InfoOf(e).shared) groups_here.insert(*InfoOf(e).shared);
   }
-  if (groups_here.empty()) return out;
-  std::vector<StatmountEntry*> need;
-  for (StatmountEntry& e : out) {
-    if (e.info.master && !groups_here.contains(*e.info.master)) {
-      need.push_back(&e);
-    }
+  if (groups_here.empty()) return absl::OkStatus();
+  std::vector<size_t> need;
+  for (size_t i = 0; i < out->size(); ++i) {
+    const MountInfo& m = InfoOf((*out)[i]);
+    if (m.master && !groups_here.contains(*m.master)) need.push_back(i);
   }
-  if (need.empty()) return out;
+  if (need.empty()) return absl::OkStatus();
   if (ns_id != 0) {
     // statmount(2) computes propagate_from against the CALLER's root
     // (get_dominating_id(m, current->fs->root)), which for another
@@ -383,30 +411,55 @@ absl::StatusOr<std::vector<StatmountEntry>> ListEntries(uint64_t ns_id,
     ASSIGN_OR_RETURN(MountTable t, ReadMountInfoOfPid(pid));
     absl::flat_hash_map<int32_t, const MountEntry*> by_id;
     for (const MountEntry& m : t) by_id.emplace(m.id, &m);
-    for (StatmountEntry* e : need) {
-      auto it = by_id.find(e->info.id);
+    for (size_t i : need) {
+      MountInfo& m = InfoOf((*out)[i]);
+      auto it = by_id.find(m.id);
       if (it == by_id.end() || !it->second->propagate_from) continue;
-      e->info.propagate_from = it->second->propagate_from;
-      e->info.optional_fields.push_back(
-          absl::StrCat("propagate_from:", *e->info.propagate_from));
-      if (e->info.unbindable) {  // keep show_mountinfo()'s tag order
-        std::swap(e->info.optional_fields[e->info.optional_fields.size() - 1],
-                  e->info.optional_fields[e->info.optional_fields.size() - 2]);
+      m.propagate_from = it->second->propagate_from;
+      m.optional_fields.push_back(
+          absl::StrCat("propagate_from:", *m.propagate_from));
+      if (m.unbindable) {  // keep show_mountinfo()'s tag order
+        std::swap(m.optional_fields[m.optional_fields.size() - 1],
+                  m.optional_fields[m.optional_fields.size() - 2]);
       }
     }
-    return out;
+    return absl::OkStatus();
   }
-  for (StatmountEntry* ep : need) {
-    StatmountEntry& e = *ep;
-    int err = StatmountInto(e.unique_id, ns_id,
+  std::vector<uint64_t> buf;
+  for (size_t i : need) {
+    int err = StatmountInto(ids[i], ns_id,
                             kBaseMask | kabi::kStatmountPropagateFrom, &buf);
     if (err == ENOENT) continue;
     if (err != 0) {
-      return SysError("statmount", Stage::kRead, err,
-                      absl::StrCat(e.unique_id));
+      return SysError("statmount", Stage::kRead, err, absl::StrCat(ids[i]));
     }
-    e = ToEntry(reinterpret_cast<kabi::Statmount*>(buf.data()));
+    Entry fresh;
+    Fill(reinterpret_cast<kabi::Statmount*>(buf.data()), &fresh);
+    (*out)[i] = std::move(fresh);
   }
+  return absl::OkStatus();
+}
+
+// The namespace ID ListOptions::pid names (0 for the caller's).
+absl::StatusOr<uint64_t> NsIdOfPid(pid_t pid) {
+  if (pid == 0) return uint64_t{0};
+  if (!KernelHas(KernelFeature::kMountNamespaceId)) {
+    return Unimplemented("mnt_ns_id");
+  }
+  return MountNamespaceId(pid);
+}
+
+// The whole listing of process `pid`'s namespace (0: the caller's) as Entry
+// values (MountInfo, or StatmountEntry with the 64-bit IDs).
+template <typename Entry>
+absl::StatusOr<std::vector<Entry>> ListEntries(pid_t pid, int max_threads) {
+  if (!KernelHas(KernelFeature::kStatmount)) return Unimplemented("listmount");
+  ASSIGN_OR_RETURN(uint64_t ns_id, NsIdOfPid(pid));
+  ASSIGN_OR_RETURN(std::vector<uint64_t> ids,
+                   ListMountIds(ns_id, kListmountRoot));
+  ASSIGN_OR_RETURN(std::vector<Entry> out,
+                   StatmountIds<Entry>(&ids, ns_id, max_threads));
+  RETURN_IF_ERROR(AddPropagateFrom(&out, ids, ns_id, pid));
   return out;
 }
 
@@ -539,27 +592,15 @@ ListBackend ResolveListBackend(const ListOptions& options) {
 
 absl::StatusOr<std::vector<StatmountEntry>> ListStatmountEntries(
     pid_t pid, int max_threads) {
-  uint64_t ns_id = 0;
-  if (pid != 0) {
-    if (!KernelHas(KernelFeature::kMountNamespaceId)) {
-      return Unimplemented("mnt_ns_id");
-    }
-    ASSIGN_OR_RETURN(ns_id, MountNamespaceId(pid));
-  }
-  return ListEntries(ns_id, pid, max_threads);
+  return ListEntries<StatmountEntry>(pid, max_threads);
 }
 
 absl::StatusOr<std::vector<MountInfo>> ListMounts(const ListOptions& options) {
   ListBackend b = ResolveListBackend(options);
   if (b == ListBackend::kStatmount) {
-    absl::StatusOr<std::vector<StatmountEntry>> entries =
-        ListStatmountEntries(options.pid, options.max_threads);
-    if (entries.ok()) {
-      std::vector<MountInfo> out;
-      out.reserve(entries->size());
-      for (StatmountEntry& e : *entries) out.push_back(std::move(e.info));
-      return out;
-    }
+    absl::StatusOr<std::vector<MountInfo>> entries =
+        ListEntries<MountInfo>(options.pid, options.max_threads);
+    if (entries.ok()) return entries;
     // kAuto: another namespace we may not list (EPERM) is still readable
     // as text with ptrace access.
     std::optional<OpError> e = GetOpError(entries.status());
