@@ -74,9 +74,8 @@ void AppendOptional(const std::optional<uint32_t>& v, std::string* out) {
 
 // Octal-escapes what would break a text table; keeps UTF-8 as is.
 std::string TableCell(absl::string_view s) {
-  return internal::OctalEscape(s, [](unsigned char u) {
-    return u <= 0x20 || u == '\\' || u == 0x7f;
-  });
+  return internal::OctalEscape(
+      s, [](unsigned char u) { return u <= 0x20 || u == '\\' || u == 0x7f; });
 }
 
 // Display width: UTF-8 continuation bytes take no column (good enough for
@@ -205,8 +204,12 @@ void AppendMountJson(const MountInfo& m, std::string* out) {
   AppendMountJsonImpl(m, out);
 }
 
-bool WriteMountTableJson(const MountTable& table, size_t chunk_size,
-                         absl::FunctionRef<bool(absl::string_view)> write) {
+namespace {
+
+template <typename Rows>
+bool WriteMountsJson(const Rows& rows, absl::Span<const SkippedLine> skipped,
+                     size_t chunk_size,
+                     absl::FunctionRef<bool(absl::string_view)> write) {
   std::string buf;
   buf.reserve(chunk_size + 4096);
   auto flush_if_full = [&]() {
@@ -218,7 +221,7 @@ bool WriteMountTableJson(const MountTable& table, size_t chunk_size,
   std::string* out = &buf;
   out->append("{\"mounts\": [");
   bool first = true;
-  for (const MountEntry& m : table) {
+  for (const auto& m : rows) {
     if (!first) out->append(", ");
     first = false;
     AppendMountJson(m, out);
@@ -226,7 +229,7 @@ bool WriteMountTableJson(const MountTable& table, size_t chunk_size,
   }
   out->append("], \"skipped\": [");
   first = true;
-  for (const SkippedLine& s : table.skipped()) {
+  for (const SkippedLine& s : skipped) {
     out->append(first ? "{\"line\": " : ", {\"line\": ");
     first = false;
     AppendUint(s.line, out);
@@ -241,14 +244,8 @@ bool WriteMountTableJson(const MountTable& table, size_t chunk_size,
   return write(buf);
 }
 
-void AppendMountTableJson(const MountTable& table, std::string* out) {
-  WriteMountTableJson(table, size_t{1} << 20, [out](absl::string_view piece) {
-    out->append(piece.data(), piece.size());
-    return true;
-  });
-}
-
-std::string PropagationSummary(const MountEntry& e) {
+template <typename M>
+std::string PropagationSummaryImpl(const M& e) {
   std::string out;
   auto add = [&](absl::string_view s) {
     if (!out.empty()) out.push_back(',');
@@ -262,15 +259,16 @@ std::string PropagationSummary(const MountEntry& e) {
   return out;
 }
 
-void AppendMountTableText(const MountTable& table, std::string* out) {
+template <typename Rows>
+void AppendMountsText(const Rows& rows, size_t n, std::string* out) {
   constexpr int kCols = 8;
   const char* headers[kCols] = {"ID",     "PARENT", "MAJ:MIN",     "TARGET",
                                 "SOURCE", "FSTYPE", "PROPAGATION", "OPTIONS"};
   std::vector<std::string> cells;
-  cells.reserve(table.size() * kCols);
+  cells.reserve(n * kCols);
   size_t width[kCols];
   for (int c = 0; c < kCols; ++c) width[c] = std::strlen(headers[c]);
-  for (const MountEntry& m : table) {
+  for (const auto& m : rows) {
     std::string opts = TableCell(m.vfs_options);
     if (!m.fs_options.empty()) {
       opts.push_back(' ');
@@ -282,7 +280,7 @@ void AppendMountTableText(const MountTable& table, std::string* out) {
                               TableCell(m.target),
                               TableCell(m.source),
                               TableCell(m.fstype),
-                              PropagationSummary(m),
+                              PropagationSummaryImpl(m),
                               std::move(opts)};
     for (int c = 0; c < kCols; ++c) {
       // The last column is not padded, so its width does not matter.
@@ -299,9 +297,44 @@ void AppendMountTableText(const MountTable& table, std::string* out) {
     out->push_back('\n');
   };
   emit_row([&](int c) { return absl::string_view(headers[c]); });
-  for (size_t r = 0; r < table.size(); ++r) {
+  for (size_t r = 0; r < n; ++r) {
     emit_row([&](int c) { return absl::string_view(cells[r * kCols + c]); });
   }
+}
+
+}  // namespace
+
+bool WriteMountTableJson(const MountTable& table, size_t chunk_size,
+                         absl::FunctionRef<bool(absl::string_view)> write) {
+  return WriteMountsJson(table, table.skipped(), chunk_size, write);
+}
+
+bool WriteMountTableJson(absl::Span<const MountInfo> table, size_t chunk_size,
+                         absl::FunctionRef<bool(absl::string_view)> write) {
+  return WriteMountsJson(table, {}, chunk_size, write);
+}
+
+void AppendMountTableJson(const MountTable& table, std::string* out) {
+  WriteMountTableJson(table, size_t{1} << 20, [out](absl::string_view piece) {
+    out->append(piece.data(), piece.size());
+    return true;
+  });
+}
+
+std::string PropagationSummary(const MountEntry& e) {
+  return PropagationSummaryImpl(e);
+}
+
+std::string PropagationSummary(const MountInfo& e) {
+  return PropagationSummaryImpl(e);
+}
+
+void AppendMountTableText(const MountTable& table, std::string* out) {
+  AppendMountsText(table, table.size(), out);
+}
+
+void AppendMountTableText(absl::Span<const MountInfo> table, std::string* out) {
+  AppendMountsText(table, table.size(), out);
 }
 
 }  // namespace linx

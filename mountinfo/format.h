@@ -14,6 +14,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "mountinfo/mountinfo.h"
 
 namespace linx {
@@ -53,6 +54,11 @@ void AppendMountJson(const MountInfo& m, std::string* out);
 // and returns false as soon as `write` returns false; true otherwise.
 bool WriteMountTableJson(const MountTable& table, size_t chunk_size,
                          absl::FunctionRef<bool(absl::string_view)> write);
+// The same for owned values (ListMounts(), either back end): "skipped" is
+// always empty. For the same mounts the text is byte for byte that of the
+// MountTable overload.
+bool WriteMountTableJson(absl::Span<const MountInfo> table, size_t chunk_size,
+                         absl::FunctionRef<bool(absl::string_view)> write);
 
 // Appends a findmnt -l style table with a header line and the columns
 // ID PARENT MAJ:MIN TARGET SOURCE FSTYPE PROPAGATION OPTIONS. Columns are
@@ -61,9 +67,12 @@ bool WriteMountTableJson(const MountTable& table, size_t chunk_size,
 // (`\040`), so each entry stays on one line. Skipped lines are not listed
 // (the CLI reports them on stderr).
 void AppendMountTableText(const MountTable& table, std::string* out);
+// The same table for owned values, identical for the same mounts.
+void AppendMountTableText(absl::Span<const MountInfo> table, std::string* out);
 
 // "shared:7,master:2" / "private" / "unbindable": the propagation column.
 std::string PropagationSummary(const MountEntry& e);
+std::string PropagationSummary(const MountInfo& e);
 
 }  // namespace linx
 

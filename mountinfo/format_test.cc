@@ -1,6 +1,11 @@
 #include "mountinfo/format.h"
 
+#include <dirent.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -247,6 +252,51 @@ TEST(WriteMountTableJsonTest, ChunkedOutputEqualsAppendedOutput) {
     return false;
   }));
   EXPECT_EQ(calls, 1);
+}
+
+// The MountInfo overloads (ListMounts() results) print exactly what the
+// MountTable ones print for the same mounts, on every corpus file: the
+// table, the propagation column, and the JSON up to the "skipped" array,
+// which the owned form always leaves empty.
+TEST(OwnedOverloadsTest, SameOutputAsTheTableOnEveryCorpusFile) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  std::string dir = absl::StrCat(srcdir ? srcdir : ".", "/", ws ? ws : "linx",
+                                 "/mountinfo/testdata/corpus");
+  DIR* d = ::opendir(dir.c_str());
+  ASSERT_NE(d, nullptr) << dir;
+  int files = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.size() < 4 || name.substr(name.size() - 4) != ".txt") continue;
+    SCOPED_TRACE(name);
+    ++files;
+    std::ifstream f(dir + "/" + name, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    absl::StatusOr<MountTable> t = ParseMountInfo(ss.str());
+    ASSERT_TRUE(t.ok()) << t.status();
+    std::vector<MountInfo> owned = t->ToMountInfos();
+    std::string a, b;
+    AppendMountTableText(*t, &a);
+    AppendMountTableText(owned, &b);
+    EXPECT_EQ(a, b);
+    for (size_t i = 0; i < owned.size(); ++i) {
+      EXPECT_EQ(PropagationSummary((*t)[i]), PropagationSummary(owned[i]));
+    }
+    std::string ja, jb;
+    AppendMountTableJson(*t, &ja);
+    ASSERT_TRUE(WriteMountTableJson(owned, 64, [&](absl::string_view p) {
+      jb.append(p.data(), p.size());
+      return true;
+    }));
+    const std::string kSkipped = "], \"skipped\": [";
+    size_t cut = ja.rfind(kSkipped);
+    ASSERT_NE(cut, std::string::npos);
+    EXPECT_EQ(jb, ja.substr(0, cut) + kSkipped + "]}");
+  }
+  ::closedir(d);
+  EXPECT_GT(files, 80);
 }
 
 }  // namespace

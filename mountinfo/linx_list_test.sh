@@ -1,6 +1,7 @@
 #!/bin/bash
 # End-to-end checks of `linx list`: exit statuses, one JSON object, the
-# surrogateescape round trip of a non-UTF-8 byte, strict mode, --tree.
+# surrogateescape round trip of a non-UTF-8 byte, strict mode, --tree, and
+# the statmount back end printing byte for byte what the text one prints.
 set -uo pipefail
 linx="$1"
 corpus="$(dirname "$2")"
@@ -62,4 +63,35 @@ assert m["target"] == "/mnt 2" and m["optional_fields"] == ["mas ter:1"], m
 assert m["fs_options"] == "rw ,errors=continue", m
 print("ok   escapes_decoded")
 PY
+check usage_bad_backend 2 "$linx" list --backend proc
+check usage_backend_and_file 2 "$linx" list --backend statmount --file "$corpus/duf-wsl2-9p.txt"
+check usage_backend_and_strict 2 "$linx" list --backend auto --strict
+# The same table from both back ends: this test's namespace does not change
+# between the calls. --backend auto must work on any kernel.
+for form in "" --json --tree; do
+  for who in self pid; do
+    pid_args=(); [[ $who == pid ]] && pid_args=(--pid $$)
+    name="auto_${who}${form:+_${form#--}}"
+    check "$name" 0 "$linx" list $form "${pid_args[@]}" --backend auto
+    cp "$TEST_TMPDIR/out" "$TEST_TMPDIR/auto"
+    "$linx" list $form "${pid_args[@]}" >"$TEST_TMPDIR/text" || fail=1
+    if ! cmp -s "$TEST_TMPDIR/text" "$TEST_TMPDIR/auto"; then
+      echo "FAIL $name: differs from the text back end"
+      diff "$TEST_TMPDIR/text" "$TEST_TMPDIR/auto" | head -5; fail=1
+    fi
+    if "$linx" list $form "${pid_args[@]}" --backend statmount \
+        >"$TEST_TMPDIR/sm" 2>"$TEST_TMPDIR/err"; then
+      if cmp -s "$TEST_TMPDIR/text" "$TEST_TMPDIR/sm"; then
+        echo "ok   statmount_${name#auto_}_equals_text"
+      else
+        echo "FAIL statmount_${name#auto_}: differs from the text back end"
+        diff "$TEST_TMPDIR/text" "$TEST_TMPDIR/sm" | head -5; fail=1
+      fi
+    elif grep -q "needs Linux 6.13" "$TEST_TMPDIR/err"; then
+      echo "skip statmount_${name#auto_}: $(cat "$TEST_TMPDIR/err")"
+    else
+      echo "FAIL statmount_${name#auto_}: $(cat "$TEST_TMPDIR/err")"; fail=1
+    fi
+  done
+done
 exit $fail

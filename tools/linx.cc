@@ -18,6 +18,7 @@ void PrintUsage(std::FILE* out) {
       "\n"
       "Read the mount table:\n"
       "  list [--pid N | --file PATH] [--json | --tree] [--strict]\n"
+      "       [--backend text|statmount|auto]\n"
       "  find PATH [--json] | find --is-mount-point PATH\n"
       "  watch [--pid N] [--json] [--count N] [--timeout S]\n"
       "\n"

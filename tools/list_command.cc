@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "mountinfo/format.h"
 #include "mountinfo/mountinfo.h"
+#include "mountinfo/statmount.h"
 #include "mountinfo/tree.h"
 #include "tools/option_scanner.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: linx list [--pid N | --file PATH] [--json | --tree] [--strict]\n"
+    "                 [--backend text|statmount|auto]\n"
     "\n"
     "Print a mount table (default: the calling thread's own,\n"
     "/proc/thread-self/mountinfo).\n"
@@ -25,7 +27,12 @@ constexpr char kUsage[] =
     "  --json       one JSON object: {\"mounts\": [...], \"skipped\": [...]}\n"
     "  --tree       the mounts as a tree, children under their parent\n"
     "  --strict     fail (exit 1) on the first malformed line instead of\n"
-    "               skipping it\n"
+    "               skipping it (text back end only)\n"
+    "  --backend B  text (the default): read and parse the mountinfo file;\n"
+    "               statmount: listmount(2) + statmount(2), Linux 6.13+,\n"
+    "               linear where the text is quadratic (slave-heavy\n"
+    "               container namespaces); auto: statmount where the kernel\n"
+    "               has it, else text. Same output either way.\n"
     "  --help       this text\n"
     "\n"
     "Exit status: 0 success, 1 unreadable input or (with --strict) a\n"
@@ -41,6 +48,39 @@ bool WriteAll(absl::string_view s) {
          std::fflush(stdout) == 0;
 }
 
+// `linx list --backend statmount|auto`: the same output from ListMounts().
+int PrintListing(int pid, ListBackend backend, bool json, bool tree) {
+  ListOptions lo;
+  lo.backend = backend;
+  lo.pid = pid;
+  absl::StatusOr<std::vector<MountInfo>> mounts = ListMounts(lo);
+  if (!mounts.ok()) {
+    std::fprintf(stderr, "linx list: %s\n",
+                 std::string(mounts.status().message()).c_str());
+    return 1;
+  }
+  bool ok;
+  if (json) {
+    ok = WriteMountTableJson(
+             *mounts, size_t{1} << 20,
+             [](absl::string_view piece) { return WriteAll(piece); }) &&
+         WriteAll("\n");
+  } else {
+    std::string out;
+    if (tree) {
+      AppendMountTree(*mounts, &out);
+    } else {
+      AppendMountTableText(*mounts, &out);
+    }
+    ok = WriteAll(out);
+  }
+  if (!ok) {
+    std::fprintf(stderr, "linx list: writing the output failed\n");
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunListCommand(int argc, char** argv) {
@@ -51,6 +91,7 @@ int RunListCommand(int argc, char** argv) {
   int pid = 0;
   std::string file;
   ReadOptions options;
+  ListBackend backend = ListBackend::kText;
   OptionScanner args(argc, argv);
   while (args.Next()) {
     absl::string_view arg = args.name();
@@ -73,6 +114,12 @@ int RunListCommand(int argc, char** argv) {
         return Usage(absl::StrCat("--pid: not a process ID: \"", value, "\""));
       }
       have_pid = true;
+    } else if (arg == "--backend") {
+      if (!args.TakeValue(&value)) return Usage("--backend needs a value");
+      if (!ParseListBackend(value, &backend)) {
+        return Usage(
+            absl::StrCat("--backend: unknown back end \"", value, "\""));
+      }
     } else if (arg == "--file") {
       if (!args.TakeValue(&value)) return Usage("--file needs a path");
       if (have_file) return Usage("--file given twice");
@@ -86,6 +133,13 @@ int RunListCommand(int argc, char** argv) {
   if (have_pid && have_file)
     return Usage("--pid and --file exclude each other");
   if (json && tree) return Usage("--json and --tree exclude each other");
+  if (backend != ListBackend::kText) {
+    if (have_file) return Usage("--file is read by the text back end only");
+    if (options.parse.strict) {
+      return Usage("--strict applies to the text back end only");
+    }
+    return PrintListing(have_pid ? pid : 0, backend, json, tree);
+  }
 
   absl::StatusOr<MountTable> table = have_pid ? ReadMountInfoOfPid(pid, options)
                                      : have_file
