@@ -3,11 +3,8 @@
 // every wake-up source and both back ends.
 #include "mountinfo/monitor.h"
 
-#include <sched.h>
-#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,10 +15,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
+#include "base/status.h"
 #include "base/testing/privileged.h"
 #include "base/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "mountinfo/statmount.h"
+#include "nsexec/nsexec.h"
+#include "nsexec/testing/parked_child.h"
 
 namespace linx {
 namespace {
@@ -180,37 +180,22 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(MonitorOtherPidTest, SeesMountsInAChildNamespace) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("child");
-  int go[2], done[2];
-  ASSERT_EQ(::pipe(go), 0);
-  ASSERT_EQ(::pipe(done), 0);
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    char b = 0;
-    if (::unshare(CLONE_NEWNS) != 0) ::_exit(1);
-    (void)!::write(done[1], &b, 1);  // namespace ready
-    if (::read(go[0], &b, 1) != 1) ::_exit(1);
-    ::mount("in-child", d.c_str(), "tmpfs", 0, nullptr);
-    (void)!::write(done[1], &b, 1);
-    ::pause();
-    ::_exit(0);
-  }
-  struct Reap {
-    pid_t pid;
-    ~Reap() {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  } reap{child};
-  char b = 0;
-  ASSERT_EQ(::read(done[0], &b, 1), 1);
+  // A process parked in a copy of our namespace; the mount is made there
+  // through nsexec, after the monitor is open.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<testing::ParkedChild> child,
+                       testing::ParkedChild::Spawn(nullptr, false));
   MonitorOptions o;
-  o.pid = child;
+  o.pid = child->pid();
   o.rescan_interval = absl::InfiniteDuration();
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<MountMonitor> mon,
                        MountMonitor::Open(o));
-  ASSERT_EQ(::write(go[1], &b, 1), 1);
-  ASSERT_EQ(::read(done[0], &b, 1), 1);
+  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child->pid()));
+  ASSERT_OK(RunIn(ns, "mount", [&]() -> absl::Status {
+    if (::mount("in-child", d.c_str(), "tmpfs", 0, nullptr) != 0) {
+      return ErrnoToStatus(errno, "mount in-child");
+    }
+    return absl::OkStatus();
+  }));
   ASSERT_OK_AND_ASSIGN(std::vector<MountChange> c, mon->Wait(kPatience));
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].kind, MountChange::Kind::kAdded);
