@@ -200,6 +200,14 @@ bool HasVfsOption(const MountInfo& m, absl::string_view option);
 // itself, tmpfs /dev with the 1:3 /dev/null, and exactly 4 mounts.
 absl::Status CheckInsideContainer();
 
+// The child's side of both hot-mount scenarios (scenario 3, raw syscalls
+// and linx): says "parked", waits for "mounted", then checks the volume
+// (tmpfs "volume", nosuid) and the host path injected at /scratch/inj (its
+// file readable; read-only when `inj_read_only`), writes
+// /scratch/vol/from_child, says "seen", waits for "unmounted" and checks
+// that both mounts and the host file are gone.
+absl::Status HotMountChildSide(const Channel& ch, bool inj_read_only);
+
 }  // namespace linx::vmtest
 
 #endif  // LINX_VMTEST_GUEST_HARNESS_H_

@@ -102,6 +102,38 @@ absl::Status CheckInsideContainer() {
   return absl::OkStatus();
 }
 
+absl::Status HotMountChildSide(const Channel& ch, bool inj_read_only) {
+  VM_RETURN_IF_ERROR(ch.Send("parked"), "send");
+  VM_RETURN_IF_ERROR(ch.Expect("mounted"), "wait");
+  auto t = ReadMounts();
+  if (!t.ok()) return t.status();
+  auto vol = FindMount(*t, "/scratch/vol");
+  VM_EXPECT(vol.ok() && vol->fstype == "tmpfs" && vol->source == "volume",
+            "volume not visible inside");
+  VM_EXPECT(HasVfsOption(*vol, "nosuid"), "volume lacks nosuid");
+  auto inj = FindMount(*t, "/scratch/inj");
+  VM_EXPECT(inj.ok(), "host path not visible inside");
+  auto data = ReadFile("/scratch/inj/from_host");
+  VM_EXPECT(data.ok() && *data == "host data", "host file not readable");
+  if (inj_read_only) {
+    VM_EXPECT(HasVfsOption(*inj, "ro"), "host path not read-only");
+    VM_EXPECT(
+        ::open("/scratch/inj/new", O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0 &&
+            errno == EROFS,
+        "read-only host bind is writable");
+  }
+  VM_RETURN_IF_ERROR(WriteFile("/scratch/vol/from_child", "x"), "write");
+  VM_RETURN_IF_ERROR(ch.Send("seen"), "send");
+  VM_RETURN_IF_ERROR(ch.Expect("unmounted"), "wait");
+  t = ReadMounts();
+  if (!t.ok()) return t.status();
+  VM_EXPECT(
+      !IsMountPoint(*t, "/scratch/vol") && !IsMountPoint(*t, "/scratch/inj"),
+      "mounts still visible inside after unmount");
+  VM_EXPECT(!Exists("/scratch/inj/from_host"), "host file still there");
+  return absl::OkStatus();
+}
+
 namespace {
 
 LINX_VM_SCENARIO(container_recipe_syscalls, 1,
@@ -163,27 +195,7 @@ LINX_VM_SCENARIO(hot_mount_syscalls, 3,
   VM_RETURN_IF_ERROR(MakeDirs("/scratch/host"), "mkdir");
   auto child = Child::Start(
       CLONE_NEWNS | CLONE_NEWPID, [](const Channel& ch) -> absl::Status {
-        VM_RETURN_IF_ERROR(ch.Send("parked"), "send");
-        VM_RETURN_IF_ERROR(ch.Expect("mounted"), "wait");
-        auto t = ReadMounts();
-        if (!t.ok()) return t.status();
-        auto vol = FindMount(*t, "/scratch/vol");
-        VM_EXPECT(vol.ok() && vol->fstype == "tmpfs" && vol->source == "volume",
-                  "volume not visible inside");
-        auto inj = FindMount(*t, "/scratch/inj");
-        VM_EXPECT(inj.ok(), "host path not visible inside");
-        auto data = ReadFile("/scratch/inj/from_host");
-        VM_EXPECT(data.ok() && *data == "host data", "host file not readable");
-        VM_RETURN_IF_ERROR(WriteFile("/scratch/vol/from_child", "x"), "write");
-        VM_RETURN_IF_ERROR(ch.Send("seen"), "send");
-        VM_RETURN_IF_ERROR(ch.Expect("unmounted"), "wait");
-        t = ReadMounts();
-        if (!t.ok()) return t.status();
-        VM_EXPECT(!IsMountPoint(*t, "/scratch/vol") &&
-                      !IsMountPoint(*t, "/scratch/inj"),
-                  "mounts still visible inside after unmount");
-        VM_EXPECT(!Exists("/scratch/inj/from_host"), "host file still there");
-        return absl::OkStatus();
+        return HotMountChildSide(ch, /*inj_read_only=*/false);
       });
   if (!child.ok()) return child.status();
   VM_RETURN_IF_ERROR((*child)->channel().Expect("parked"), "child");

@@ -99,31 +99,7 @@ LINX_VM_SCENARIO(hot_mount_into_child, 3,
   VM_RETURN_IF_ERROR(MakeDirs("/scratch/host"), "mkdir");
   auto child = Child::Start(
       CLONE_NEWNS | CLONE_NEWPID, [](const Channel& ch) -> absl::Status {
-        VM_RETURN_IF_ERROR(ch.Send("parked"), "send");
-        VM_RETURN_IF_ERROR(ch.Expect("mounted"), "wait");
-        auto t = ReadMounts();
-        if (!t.ok()) return t.status();
-        auto vol = FindMount(*t, "/scratch/vol");
-        VM_EXPECT(vol.ok() && vol->fstype == "tmpfs" && vol->source == "volume",
-                  "volume not visible inside");
-        VM_EXPECT(HasVfsOption(*vol, "nosuid"), "volume lacks nosuid");
-        auto inj = FindMount(*t, "/scratch/inj");
-        VM_EXPECT(inj.ok() && HasVfsOption(*inj, "ro"),
-                  "host path not visible inside, or not read-only");
-        auto data = ReadFile("/scratch/inj/from_host");
-        VM_EXPECT(data.ok() && *data == "host data", "host file not readable");
-        VM_EXPECT(::open("/scratch/inj/new", O_WRONLY | O_CREAT | O_CLOEXEC,
-                         0644) < 0 &&
-                      errno == EROFS,
-                  "read-only host bind is writable");
-        VM_RETURN_IF_ERROR(ch.Send("seen"), "send");
-        VM_RETURN_IF_ERROR(ch.Expect("unmounted"), "wait");
-        t = ReadMounts();
-        if (!t.ok()) return t.status();
-        VM_EXPECT(!IsMountPoint(*t, "/scratch/vol") &&
-                      !IsMountPoint(*t, "/scratch/inj"),
-                  "mounts still visible inside after Umount");
-        return absl::OkStatus();
+        return HotMountChildSide(ch, /*inj_read_only=*/true);
       });
   if (!child.ok()) return child.status();
   VM_RETURN_IF_ERROR((*child)->channel().Expect("parked"), "child");
