@@ -19,6 +19,7 @@
 
 #include <cerrno>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "base/status.h"
 #include "base/unique_fd.h"
 #include "mountinfo/mountinfo.h"
+#include "nsexec/nsexec.h"
 
 namespace linx::vmtest {
 
@@ -200,10 +202,21 @@ bool HasVfsOption(const MountInfo& m, absl::string_view option);
 // itself, tmpfs /dev with the 1:3 /dev/null, and exactly 4 mounts.
 absl::Status CheckInsideContainer();
 
-// The child's side of both hot-mount scenarios (scenario 3, raw syscalls
-// and linx): says "parked", waits for "mounted", then checks the volume
-// (tmpfs "volume", nosuid) and the host path injected at /scratch/inj (its
-// file readable; read-only when `inj_read_only`), writes
+// Both hot-mount scenarios (scenario 3, raw syscalls and linx) start the
+// same way: /scratch/{vol,inj,host} made, a child parked in new mount and
+// PID namespaces running HotMountChildSide, then a tmpfs "hostdata" with
+// the file from_host mounted at /scratch/host in our namespace only (after
+// the child unshared, so it cannot reach it by name), and the child's
+// namespace opened.
+struct HotMount {
+  std::unique_ptr<Child> child;
+  Namespace ns;
+};
+absl::StatusOr<HotMount> StartHotMount(bool inj_read_only);
+
+// The child's side: says "parked", waits for "mounted", then checks the
+// volume (tmpfs "volume", nosuid) and the host path injected at
+// /scratch/inj (its file readable; read-only when `inj_read_only`), writes
 // /scratch/vol/from_child, says "seen", waits for "unmounted" and checks
 // that both mounts and the host file are gone.
 absl::Status HotMountChildSide(const Channel& ch, bool inj_read_only);

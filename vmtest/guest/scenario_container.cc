@@ -134,6 +134,23 @@ absl::Status HotMountChildSide(const Channel& ch, bool inj_read_only) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<HotMount> StartHotMount(bool inj_read_only) {
+  for (const char* d : {"/scratch/vol", "/scratch/inj", "/scratch/host"}) {
+    VM_RETURN_IF_ERROR(MakeDirs(d), "mkdir");
+  }
+  auto child = Child::Start(CLONE_NEWNS | CLONE_NEWPID,
+                            [inj_read_only](const Channel& ch) {
+                              return HotMountChildSide(ch, inj_read_only);
+                            });
+  if (!child.ok()) return child.status();
+  VM_RETURN_IF_ERROR((*child)->channel().Expect("parked"), "child");
+  VM_SYS(::mount("hostdata", "/scratch/host", "tmpfs", 0, nullptr));
+  VM_RETURN_IF_ERROR(WriteFile("/scratch/host/from_host", "host data"), "w");
+  auto ns = Namespace::Pid((*child)->pid());
+  if (!ns.ok()) return ns.status();
+  return HotMount{*std::move(child), *std::move(ns)};
+}
+
 namespace {
 
 LINX_VM_SCENARIO(container_recipe_syscalls, 1,
@@ -190,26 +207,13 @@ LINX_VM_SCENARIO(container_recipe_syscalls, 1,
 LINX_VM_SCENARIO(hot_mount_syscalls, 3,
                  "hot mount with raw open_tree/move_mount on nsexec workers "
                  "(the kernel baseline for hot_mount_into_child)") {
-  VM_RETURN_IF_ERROR(MakeDirs("/scratch/vol"), "mkdir");
-  VM_RETURN_IF_ERROR(MakeDirs("/scratch/inj"), "mkdir");
-  VM_RETURN_IF_ERROR(MakeDirs("/scratch/host"), "mkdir");
-  auto child = Child::Start(
-      CLONE_NEWNS | CLONE_NEWPID, [](const Channel& ch) -> absl::Status {
-        return HotMountChildSide(ch, /*inj_read_only=*/false);
-      });
-  if (!child.ok()) return child.status();
-  VM_RETURN_IF_ERROR((*child)->channel().Expect("parked"), "child");
-  // The host path exists only in our namespace (mounted after the child
-  // unshared): it cannot be reached by name from inside.
-  VM_SYS(::mount("hostdata", "/scratch/host", "tmpfs", 0, nullptr));
-  VM_RETURN_IF_ERROR(WriteFile("/scratch/host/from_host", "host data"), "w");
-  auto ns = Namespace::Pid((*child)->pid());
-  if (!ns.ok()) return ns.status();
+  auto hot = StartHotMount(/*inj_read_only=*/false);
+  if (!hot.ok()) return hot.status();
   // A detached copy made on this thread, attached on the worker (5.2+).
   UniqueFd tree(sys::OpenTree(AT_FDCWD, "/scratch/host",
                               sys::kOpenTreeClone | O_CLOEXEC));
   VM_SYS(tree.get());
-  absl::Status s = RunIn(*ns, "hot mount", [&]() -> absl::Status {
+  absl::Status s = RunIn(hot->ns, "hot mount", [&]() -> absl::Status {
     VM_SYS(::mount("volume", "/scratch/vol", "tmpfs", MS_NOSUID | MS_NODEV,
                    "size=1m"));
     VM_SYS(sys::MoveMount(tree.get(), "", AT_FDCWD, "/scratch/inj",
@@ -219,18 +223,18 @@ LINX_VM_SCENARIO(hot_mount_syscalls, 3,
   // The open_tree fd pins the attached mount: umount would say EBUSY.
   tree.reset();
   VM_RETURN_IF_ERROR(s, "mounting into the child");
-  VM_RETURN_IF_ERROR((*child)->channel().Send("mounted"), "send");
-  VM_RETURN_IF_ERROR((*child)->channel().Expect("seen"), "child check");
+  VM_RETURN_IF_ERROR(hot->child->channel().Send("mounted"), "send");
+  VM_RETURN_IF_ERROR(hot->child->channel().Expect("seen"), "child check");
   // The child wrote into the volume; read it back through its namespace.
-  s = RunIn(*ns, "check + umount", [&]() -> absl::Status {
+  s = RunIn(hot->ns, "check + umount", [&]() -> absl::Status {
     VM_EXPECT(Exists("/scratch/vol/from_child"), "child's file not seen");
     VM_SYS(::umount2("/scratch/vol", 0));
     VM_SYS(::umount2("/scratch/inj", 0));
     return absl::OkStatus();
   });
   VM_RETURN_IF_ERROR(s, "unmounting in the child");
-  VM_RETURN_IF_ERROR((*child)->channel().Send("unmounted"), "send");
-  VM_RETURN_IF_ERROR((*child)->Wait(), "child");
+  VM_RETURN_IF_ERROR(hot->child->channel().Send("unmounted"), "send");
+  VM_RETURN_IF_ERROR(hot->child->Wait(), "child");
   auto mine = ReadMounts();
   if (!mine.ok()) return mine.status();
   VM_EXPECT(!IsMountPoint(*mine, "/scratch/vol"), "volume leaked to caller");

@@ -94,38 +94,26 @@ LINX_VM_SCENARIO(container_recipe, 1,
 LINX_VM_SCENARIO(hot_mount_into_child, 3,
                  "linx Mount (a volume) and BindFromHost (a host path) into "
                  "a running child with in: pid, then Umount") {
-  VM_RETURN_IF_ERROR(MakeDirs("/scratch/vol"), "mkdir");
-  VM_RETURN_IF_ERROR(MakeDirs("/scratch/inj"), "mkdir");
-  VM_RETURN_IF_ERROR(MakeDirs("/scratch/host"), "mkdir");
-  auto child = Child::Start(
-      CLONE_NEWNS | CLONE_NEWPID, [](const Channel& ch) -> absl::Status {
-        return HotMountChildSide(ch, /*inj_read_only=*/true);
-      });
-  if (!child.ok()) return child.status();
-  VM_RETURN_IF_ERROR((*child)->channel().Expect("parked"), "child");
-  // Only in our namespace: mounted after the child unshared.
-  VM_SYS(::mount("hostdata", "/scratch/host", "tmpfs", 0, nullptr));
-  VM_RETURN_IF_ERROR(WriteFile("/scratch/host/from_host", "host data"), "w");
-  auto ns = Namespace::Pid((*child)->pid());
-  if (!ns.ok()) return ns.status();
+  auto hot = StartHotMount(/*inj_read_only=*/true);
+  if (!hot.ok()) return hot.status();
   MountOptions vol;
   vol.flags = {MF::kNosuid, MF::kNodev};
   vol.data = "size=1m";
-  vol.in = *ns;
+  vol.in = hot->ns;
   VM_RETURN_IF_ERROR(Mount("volume", "/scratch/vol", "tmpfs", vol), "Mount");
   BindOptions host;
   host.flags = {MF::kRo};
-  host.in = *ns;
+  host.in = hot->ns;
   VM_RETURN_IF_ERROR(BindFromHost("/scratch/host", "/scratch/inj", host),
                      "BindFromHost");
-  VM_RETURN_IF_ERROR((*child)->channel().Send("mounted"), "send");
-  VM_RETURN_IF_ERROR((*child)->channel().Expect("seen"), "child check");
+  VM_RETURN_IF_ERROR(hot->child->channel().Send("mounted"), "send");
+  VM_RETURN_IF_ERROR(hot->child->channel().Expect("seen"), "child check");
   UmountOptions um;
-  um.in = *ns;
+  um.in = hot->ns;
   VM_RETURN_IF_ERROR(Umount("/scratch/vol", um), "Umount volume");
   VM_RETURN_IF_ERROR(Umount("/scratch/inj", um), "Umount host path");
-  VM_RETURN_IF_ERROR((*child)->channel().Send("unmounted"), "send");
-  VM_RETURN_IF_ERROR((*child)->Wait(), "child");
+  VM_RETURN_IF_ERROR(hot->child->channel().Send("unmounted"), "send");
+  VM_RETURN_IF_ERROR(hot->child->Wait(), "child");
   auto mine = ReadMounts();
   if (!mine.ok()) return mine.status();
   VM_EXPECT(IsMountPoint(*mine, "/scratch/host") &&
