@@ -37,11 +37,12 @@
 // slave whose master group has no member in the listed namespace, while
 // some other group does. docs/queries.md explains why that is exact.
 //
-// Minimum kernel: listmount/statmount 6.8; sb_source and mnt_opts (needed
-// for a complete MountInfo) 6.11+; mnt_ns_id in the request (another
-// namespace) and NS_GET_MNTNS_ID 6.11+. Each is probed once per process
-// (ENOSYS, or a reply without the needed mask bits); ListBackend::kAuto
-// falls back to the text parser where any is missing.
+// Minimum kernel: listmount/statmount 6.8; mnt_opts 6.10 and sb_source 6.13
+// (both needed for a complete MountInfo, so 6.13+ in practice); mnt_ns_id
+// in the request (another namespace) and NS_GET_MNTNS_ID 6.11+. Each is
+// probed once per process (ENOSYS, or a reply without the needed mask
+// bits); ListBackend::kAuto falls back to the text parser where any is
+// missing.
 //
 // Capabilities: none for the caller's own namespace (listmount lists the
 // mounts reachable from the caller's root); listing another namespace needs
