@@ -440,6 +440,16 @@ absl::Status AddPropagateFrom(std::vector<Entry>* out,
   return absl::OkStatus();
 }
 
+absl::Status CheckMaxThreads(int max_threads) {
+  if (max_threads >= 0) return absl::OkStatus();
+  OpError e;
+  e.operation = "list";
+  e.stage = Stage::kBadArgument;
+  e.value = absl::StrCat(max_threads);
+  return MakeOpError(
+      e, absl::StrCat("list: max_threads is negative (", max_threads, ")"));
+}
+
 // The namespace ID ListOptions::pid names (0 for the caller's).
 absl::StatusOr<uint64_t> NsIdOfPid(pid_t pid) {
   if (pid == 0) return uint64_t{0};
@@ -592,10 +602,12 @@ ListBackend ResolveListBackend(const ListOptions& options) {
 
 absl::StatusOr<std::vector<StatmountEntry>> ListStatmountEntries(
     pid_t pid, int max_threads) {
+  RETURN_IF_ERROR(CheckMaxThreads(max_threads));
   return ListEntries<StatmountEntry>(pid, max_threads);
 }
 
 absl::StatusOr<std::vector<MountInfo>> ListMounts(const ListOptions& options) {
+  RETURN_IF_ERROR(CheckMaxThreads(options.max_threads));
   ListBackend b = ResolveListBackend(options);
   if (b == ListBackend::kStatmount) {
     absl::StatusOr<std::vector<MountInfo>> entries =

@@ -158,6 +158,7 @@ struct ListOptions {
   // small tables are always listed on the calling thread. Workers are
   // created and joined within the call, with asynchronous signals blocked;
   // if one cannot be created its share runs on the calling thread.
+  // Negative: kInvalidArgument (stage bad_argument), with either back end.
   int max_threads = 0;
 };
 

@@ -33,6 +33,7 @@ using ::linx::testing::ErrnoIs;
 using ::linx::testing::MakeScratchDir;
 using ::linx::testing::MakeSubdir;
 using ::linx::testing::ScopedMounts;
+using ::linx::testing::StageIs;
 using ::linx::testing::StatusIs;
 
 #define SKIP_UNLESS_STATMOUNT()                                          \
@@ -420,6 +421,20 @@ TEST(StatmountTest, ListingWhileMountsComeAndGo) {
   stop = true;
   churn.join();
   EXPECT_GT(churned.load(), 0);
+}
+
+TEST(ListMountsTest, NegativeMaxThreadsIsABadArgument) {
+  for (ListBackend b :
+       {ListBackend::kAuto, ListBackend::kText, ListBackend::kStatmount}) {
+    ListOptions o;
+    o.backend = b;
+    o.max_threads = -1;
+    absl::StatusOr<std::vector<MountInfo>> t = ListMounts(o);
+    EXPECT_THAT(t, StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(t, StageIs(Stage::kBadArgument));
+    EXPECT_EQ(t.status().message(), "list: max_threads is negative (-1)");
+  }
+  EXPECT_THAT(ListStatmountEntries(0, -4), StageIs(Stage::kBadArgument));
 }
 
 TEST(StatmountTest, UniqueIdsAndNamespaceIdAreReported) {
