@@ -3,11 +3,9 @@
 // scratch tmpfs with raw ::mount and read them back.
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,11 +21,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
+#include "base/status.h"
 #include "base/testing/privileged.h"
 #include "base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mountinfo/mountinfo.h"
+#include "nsexec/nsexec.h"
+#include "nsexec/testing/parked_child.h"
 
 namespace linx {
 namespace {
@@ -366,57 +367,6 @@ TEST(ReadMountInfoKernelTest, GrowthPathReadsLargeTablesWhole) {
   }
 }
 
-// A child in its own mount namespace, parked until told to exit.
-class NamespaceChild {
- public:
-  // In the child: unshare(CLONE_NEWNS), make `slave_path` a slave, mount a
-  // tmpfs "child-only" at `private_path`, report, then wait for a byte.
-  NamespaceChild(const std::string& slave_path,
-                 const std::string& private_path) {
-    int up[2], down[2];
-    if (::pipe2(up, O_CLOEXEC) != 0 || ::pipe2(down, O_CLOEXEC) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Async-signal-safe only. Drop the parent's pipe ends first, or the
-      // read below never sees EOF.
-      ::close(up[0]);
-      ::close(down[1]);
-      char status = 'k';
-      if (::unshare(CLONE_NEWNS) != 0) status = 'u';
-      if (status == 'k' &&
-          ::mount(nullptr, slave_path.c_str(), nullptr, MS_SLAVE, nullptr) != 0)
-        status = 's';
-      if (status == 'k' &&
-          ::mount("child-only", private_path.c_str(), "tmpfs", 0, nullptr) != 0)
-        status = 'm';
-      (void)!::write(up[1], &status, 1);
-      char c;
-      (void)!::read(down[0], &c, 1);
-      ::_exit(0);
-    }
-    ::close(up[1]);
-    ::close(down[0]);
-    to_child_ = down[1];
-    char s = 0;
-    if (pid_ > 0 && ::read(up[0], &s, 1) == 1) status_ = s;
-    ::close(up[0]);
-  }
-  ~NamespaceChild() {
-    if (to_child_ >= 0) ::close(to_child_);  // EOF wakes the child
-    if (pid_ > 0) {
-      int st;
-      ::waitpid(pid_, &st, 0);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  char status() const { return status_; }
-
- private:
-  pid_t pid_ = -1;
-  int to_child_ = -1;
-  char status_ = 0;
-};
-
 TEST(ReadMountInfoKernelTest, PidTableOfChildInItsOwnNamespace) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string dir = MakeScratchDir("pid");
@@ -427,17 +377,30 @@ TEST(ReadMountInfoKernelTest, PidTableOfChildInItsOwnNamespace) {
   ASSERT_EQ(::mount(nullptr, shared.c_str(), nullptr, MS_SHARED, nullptr), 0);
   ASSERT_EQ(::mkdir((shared + "/later").c_str(), 0755), 0);
 
-  NamespaceChild child(shared, priv);
-  ASSERT_GT(child.pid(), 0);
-  ASSERT_EQ(child.status(), 'k')
-      << "child setup failed at step " << child.status();
+  // A child parked in a copy of our namespace that keeps the propagation,
+  // where `shared` becomes a slave and a tmpfs is mounted at `priv`.
+  testing::ParkedChild::Options po;
+  po.new_pid_namespace = false;
+  po.keep_propagation = true;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<testing::ParkedChild> child,
+                       testing::ParkedChild::Spawn(std::move(po)));
+  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child->pid()));
+  ASSERT_OK(RunIn(ns, "setup", [&]() -> absl::Status {
+    if (::mount(nullptr, shared.c_str(), nullptr, MS_SLAVE, nullptr) != 0) {
+      return ErrnoToStatus(errno, "make slave");
+    }
+    if (::mount("child-only", priv.c_str(), "tmpfs", 0, nullptr) != 0) {
+      return ErrnoToStatus(errno, "mount child-only");
+    }
+    return absl::OkStatus();
+  }));
   // A mount made now under the shared mount propagates into the child's
   // slave copy.
   ScopedMount later("propagated", shared + "/later", "tmpfs", 0, nullptr);
   ASSERT_MOUNTED(later);
 
   ASSERT_OK_AND_ASSIGN(MountTable mine, ReadMountInfo());
-  ASSERT_OK_AND_ASSIGN(MountTable theirs, ReadMountInfoOfPid(child.pid()));
+  ASSERT_OK_AND_ASSIGN(MountTable theirs, ReadMountInfoOfPid(child->pid()));
   const MountEntry* my_shared = FindTarget(mine, shared);
   ASSERT_NE(my_shared, nullptr);
   ASSERT_TRUE(my_shared->shared.has_value());

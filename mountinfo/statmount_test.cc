@@ -2,12 +2,9 @@
 // built in the test's private mount namespace.
 #include "mountinfo/statmount.h"
 
-#include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,10 +18,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
+#include "base/status.h"
 #include "base/testing/privileged.h"
 #include "base/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "mountinfo/mountinfo.h"
+#include "nsexec/nsexec.h"
+#include "nsexec/testing/parked_child.h"
 
 namespace linx {
 namespace {
@@ -249,36 +249,24 @@ TEST(StatmountTest, OtherNamespaceByIdAgreesWithProcFile) {
   m.Mount("", b, nullptr, MS_SLAVE, nullptr);   // b: master G1
   m.Mount("", b, nullptr, MS_SHARED, nullptr);  // b: shared G2
   m.Mount(b, c, nullptr, MS_BIND, nullptr);     // c in G2, master G1
-  int ready[2];
-  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    // In the copy, c becomes a slave of G2 (whose members now live only in
-    // the parent's namespace) and b private: G2's master G1 still has a
-    // member here (a), so the kernel prints propagate_from:G1.
-    char ok = 1;
-    if (::unshare(CLONE_NEWNS) != 0 ||
-        ::mount(nullptr, c.c_str(), nullptr, MS_SLAVE, nullptr) != 0 ||
+  // A child parked in a copy of our namespace that keeps the propagation.
+  // There c becomes a slave of G2 (whose members then live only in our
+  // namespace) and b private: G2's master G1 still has a member there (a),
+  // so the kernel prints propagate_from:G1.
+  testing::ParkedChild::Options po;
+  po.new_pid_namespace = false;
+  po.keep_propagation = true;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<testing::ParkedChild> parked,
+                       testing::ParkedChild::Spawn(std::move(po)));
+  pid_t child = parked->pid();
+  ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child));
+  ASSERT_OK(RunIn(ns, "setup", [&]() -> absl::Status {
+    if (::mount(nullptr, c.c_str(), nullptr, MS_SLAVE, nullptr) != 0 ||
         ::mount(nullptr, b.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
-      ok = 0;
+      return ErrnoToStatus(errno, "propagation in the child");
     }
-    (void)!::write(ready[1], &ok, 1);
-    ::pause();
-    ::_exit(0);
-  }
-  ::close(ready[1]);
-  char ok = 0;
-  ASSERT_EQ(::read(ready[0], &ok, 1), 1);
-  ::close(ready[0]);
-  struct Reap {
-    pid_t pid;
-    ~Reap() {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  } reap{child};
-  ASSERT_EQ(ok, 1);
+    return absl::OkStatus();
+  }));
 
   std::vector<MountInfo> text = List(ListBackend::kText, child);
   std::vector<MountInfo> sm = List(ListBackend::kStatmount, child);

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -39,6 +40,15 @@ bool WriteAll(int fd, const void* buf, size_t len) {
 
 absl::StatusOr<std::unique_ptr<ParkedChild>> ParkedChild::Spawn(
     OnRelease on_release, bool new_pid_namespace) {
+  Options o;
+  o.on_release = std::move(on_release);
+  o.new_pid_namespace = new_pid_namespace;
+  return Spawn(std::move(o));
+}
+
+absl::StatusOr<std::unique_ptr<ParkedChild>> ParkedChild::Spawn(
+    Options options) {
+  const OnRelease& on_release = options.on_release;
   int release[2], report[2], info[2];
   if (::pipe2(release, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe2");
   if (::pipe2(report, O_CLOEXEC) != 0) {
@@ -67,14 +77,15 @@ absl::StatusOr<std::unique_ptr<ParkedChild>> ParkedChild::Spawn(
     ::close(release[1]);
     ::close(report[0]);
     ::close(info[0]);
-    int flags = CLONE_NEWNS | (new_pid_namespace ? CLONE_NEWPID : 0);
+    int flags = CLONE_NEWNS | (options.new_pid_namespace ? CLONE_NEWPID : 0);
     pid_t reply[2] = {-1, 0};
     if (::unshare(flags) != 0) {
       reply[1] = errno;
       WriteAll(info[1], reply, sizeof(reply));
       ::_exit(101);
     }
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    if (!options.keep_propagation &&
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
       reply[1] = errno;
       WriteAll(info[1], reply, sizeof(reply));
       ::_exit(102);

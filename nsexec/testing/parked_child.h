@@ -9,13 +9,14 @@
 //   ASSERT_OK_AND_ASSIGN(std::string report, child->Release());
 //
 // Spawn() forks an intermediate process that does
-// unshare(CLONE_NEWNS | CLONE_NEWPID), makes "/" MS_REC|MS_PRIVATE and forks
-// again: the grandchild is pid 1 of the new PID namespace and lives in the new
-// mount namespace (a copy of the caller's, so the caller's scratch tmpfs is
-// there too). It waits on a pipe (the checkpoint) until Release() or the
-// destructor. The intermediate reaps it and exits with its status. Both die
-// with SIGKILL if the thread that spawned them exits (PR_SET_PDEATHSIG), so
-// spawn from a thread that outlives the child (the test's main thread).
+// unshare(CLONE_NEWNS | CLONE_NEWPID), makes "/" MS_REC|MS_PRIVATE (unless
+// Options::keep_propagation) and forks again: the grandchild is pid 1 of the
+// new PID namespace and lives in the new mount namespace (a copy of the
+// caller's, so the caller's scratch tmpfs is there too). It waits on a pipe
+// (the checkpoint) until Release() or the destructor. The intermediate reaps
+// it and exits with its status. Both die with SIGKILL if the thread that
+// spawned them exits (PR_SET_PDEATHSIG), so spawn from a thread that
+// outlives the child (the test's main thread).
 #ifndef LINX_NSEXEC_TESTING_PARKED_CHILD_H_
 #define LINX_NSEXEC_TESTING_PARKED_CHILD_H_
 
@@ -36,8 +37,19 @@ class ParkedChild {
   // that may have had threads: keep it to syscalls and simple C++.
   using OnRelease = std::function<void(int report_fd)>;
 
-  // `new_pid_namespace` false: the child only gets a new mount namespace
-  // (it is then the direct grandchild in our own PID namespace).
+  struct Options {
+    OnRelease on_release;
+    // false: the child only gets a new mount namespace (it is then the
+    // direct grandchild in our own PID namespace).
+    bool new_pid_namespace = true;
+    // true: "/" is not made MS_REC|MS_PRIVATE in the new namespace, so its
+    // mounts stay peers and slaves of the caller's groups (tests of
+    // propagation across namespaces). Anything the caller mounts under a
+    // shared mount then appears in the child too, and the other way round.
+    bool keep_propagation = false;
+  };
+  static absl::StatusOr<std::unique_ptr<ParkedChild>> Spawn(Options options);
+  // The same with only the first two options.
   static absl::StatusOr<std::unique_ptr<ParkedChild>> Spawn(
       OnRelease on_release = nullptr, bool new_pid_namespace = true);
 
