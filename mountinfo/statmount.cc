@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -158,6 +159,53 @@ const char* Str(const kabi::Statmount* sm, uint32_t off) {
   return reinterpret_cast<const char*>(sm) + sizeof(kabi::Statmount) + off;
 }
 
+// What is wrong with a reply of `bytes` bytes at `sm`, or "" when it holds
+// together: the header must fit, its size field (header + strings) must lie
+// within `bytes`, and every string Fill() reads (a field whose mask bit is
+// set) must start and end (NUL) inside the strings. The kernel's replies
+// always do; the checks keep a malformed one from being read out of bounds.
+std::string ReplyProblem(const kabi::Statmount* sm, size_t bytes) {
+  constexpr size_t kHeader = sizeof(kabi::Statmount);
+  if (bytes < kHeader) {
+    return absl::StrCat("reply of ", bytes, " bytes, shorter than the ",
+                        kHeader, "-byte header");
+  }
+  if (sm->size < kHeader || sm->size > bytes) {
+    return absl::StrCat("size field ", sm->size, " outside [", kHeader, ", ",
+                        bytes, "]");
+  }
+  // The 32-bit IDs mountinfo prints are non-negative ints (an IDA below
+  // 2^31); MountInfo keeps them as int32_t.
+  if (sm->mnt_id_old > INT32_MAX || sm->mnt_parent_id_old > INT32_MAX) {
+    return absl::StrCat("mount IDs ", sm->mnt_id_old, "/",
+                        sm->mnt_parent_id_old, " beyond 2^31-1");
+  }
+  size_t strings = sm->size - kHeader;
+  struct Field {
+    uint64_t bit;
+    uint32_t off;
+    const char* name;
+  };
+  const Field fields[] = {
+      {kabi::kStatmountMntRoot, sm->mnt_root, "mnt_root"},
+      {kabi::kStatmountMntPoint, sm->mnt_point, "mnt_point"},
+      {kabi::kStatmountFsType, sm->fs_type, "fs_type"},
+      {kabi::kStatmountMntOpts, sm->mnt_opts, "mnt_opts"},
+      {kabi::kStatmountFsSubtype, sm->fs_subtype, "fs_subtype"},
+      {kabi::kStatmountSbSource, sm->sb_source, "sb_source"},
+  };
+  for (const Field& f : fields) {
+    if ((sm->mask & f.bit) == 0) continue;
+    if (f.off >= strings ||
+        std::memchr(Str(sm, f.off), '\0', strings - f.off) == nullptr) {
+      return absl::StrCat(f.name, " at offset ", f.off,
+                          " does not end inside the ", strings,
+                          " bytes of strings");
+    }
+  }
+  return "";
+}
+
 std::string VfsOptions(uint64_t attr) {
   // show_mnt_opts() order (fs/proc_namespace.c).
   std::string s = (attr & sys::kMountAttrRdonly) ? "ro" : "rw";
@@ -236,10 +284,26 @@ void Fill(const kabi::Statmount* sm, StatmountEntry* out) {
 MountInfo& InfoOf(MountInfo& m) { return m; }
 MountInfo& InfoOf(StatmountEntry& e) { return e.info; }
 
-StatmountEntry ToEntry(const kabi::Statmount* sm) {
-  StatmountEntry out;
-  Fill(sm, &out);
-  return out;
+// One statmount(2) of `id` decoded into *out (default-constructed). 0, or
+// the errno; EBADMSG, with *problem saying why, for a reply that does not
+// hold together (ReplyProblem).
+template <typename Entry>
+int StatmountDecoded(uint64_t id, uint64_t ns_id, uint64_t mask,
+                     std::vector<uint64_t>* buf, Entry* out,
+                     std::string* problem) {
+  int err = StatmountInto(id, ns_id, mask, buf);
+  if (err != 0) return err;
+  const auto* sm = reinterpret_cast<const kabi::Statmount*>(buf->data());
+  *problem = ReplyProblem(sm, buf->size() * sizeof(uint64_t));
+  if (!problem->empty()) return EBADMSG;
+  Fill(sm, out);
+  return 0;
+}
+
+absl::Status StatmountError(int err, uint64_t id, const std::string& problem) {
+  return SysError(
+      "statmount", Stage::kRead, err,
+      problem.empty() ? absl::StrCat(id) : absl::StrCat(id, ": ", problem));
 }
 
 absl::Status Unimplemented(absl::string_view what) {
@@ -262,6 +326,7 @@ struct StatmountRange {
   char* gone = nullptr;  // gone[i] = 1: unmounted since listmount
   int err = 0;           // first failure, at ids[failed]
   size_t failed = 0;
+  std::string problem;  // with err == EBADMSG
 };
 
 template <typename Entry>
@@ -272,7 +337,8 @@ void StatmountAll(StatmountRange<Entry>* r) {
   }
   std::vector<uint64_t> buf;
   for (size_t i = 0; i < r->n; ++i) {
-    int err = StatmountInto(r->ids[i], r->ns_id, kBaseMask, &buf);
+    int err = StatmountDecoded(r->ids[i], r->ns_id, kBaseMask, &buf, &r->out[i],
+                               &r->problem);
     if (err == ENOENT) {
       r->gone[i] = 1;
       continue;
@@ -282,7 +348,6 @@ void StatmountAll(StatmountRange<Entry>* r) {
       r->failed = i;
       return;
     }
-    Fill(reinterpret_cast<kabi::Statmount*>(buf.data()), &r->out[i]);
   }
 }
 
@@ -364,10 +429,7 @@ absl::StatusOr<std::vector<Entry>> StatmountIds(std::vector<uint64_t>* ids,
     }
   }
   for (const StatmountRange<Entry>& r : ranges) {
-    if (r.err != 0) {
-      return SysError("statmount", Stage::kRead, r.err,
-                      absl::StrCat(r.ids[r.failed]));
-    }
+    if (r.err != 0) return StatmountError(r.err, r.ids[r.failed], r.problem);
   }
   // Gather in ID order, leaving out the mounts that went away.
   size_t kept = 0;
@@ -426,15 +488,14 @@ absl::Status AddPropagateFrom(std::vector<Entry>* out,
     return absl::OkStatus();
   }
   std::vector<uint64_t> buf;
+  std::string problem;
   for (size_t i : need) {
-    int err = StatmountInto(ids[i], ns_id,
-                            kBaseMask | kabi::kStatmountPropagateFrom, &buf);
-    if (err == ENOENT) continue;
-    if (err != 0) {
-      return SysError("statmount", Stage::kRead, err, absl::StrCat(ids[i]));
-    }
     Entry fresh;
-    Fill(reinterpret_cast<kabi::Statmount*>(buf.data()), &fresh);
+    int err = StatmountDecoded(ids[i], ns_id,
+                               kBaseMask | kabi::kStatmountPropagateFrom, &buf,
+                               &fresh, &problem);
+    if (err == ENOENT) continue;
+    if (err != 0) return StatmountError(err, ids[i], problem);
     (*out)[i] = std::move(fresh);
   }
   return absl::OkStatus();
@@ -571,11 +632,30 @@ absl::StatusOr<StatmountEntry> StatMount(uint64_t unique_id, uint64_t mnt_ns_id,
   std::vector<uint64_t> buf;
   uint64_t mask = kBaseMask;
   if (with_propagate_from) mask |= kabi::kStatmountPropagateFrom;
-  int err = StatmountInto(unique_id, mnt_ns_id, mask, &buf);
-  if (err != 0) {
-    return SysError("statmount", Stage::kRead, err, absl::StrCat(unique_id));
+  StatmountEntry out;
+  std::string problem;
+  int err = StatmountDecoded(unique_id, mnt_ns_id, mask, &buf, &out, &problem);
+  if (err != 0) return StatmountError(err, unique_id, problem);
+  return out;
+}
+
+absl::StatusOr<StatmountEntry> ParseStatmount(absl::string_view reply) {
+  // A copy, so that the header is read aligned whatever `reply` points at.
+  std::vector<uint64_t> buf((reply.size() + sizeof(uint64_t) - 1) /
+                            sizeof(uint64_t));
+  if (!reply.empty()) std::memcpy(buf.data(), reply.data(), reply.size());
+  const auto* sm = reinterpret_cast<const kabi::Statmount*>(buf.data());
+  std::string problem = ReplyProblem(sm, reply.size());
+  if (!problem.empty()) {
+    OpError e;
+    e.operation = "statmount";
+    e.stage = Stage::kBadArgument;
+    e.value = problem;
+    return MakeOpError(e, absl::StrCat("statmount reply: ", problem));
   }
-  return ToEntry(reinterpret_cast<kabi::Statmount*>(buf.data()));
+  StatmountEntry out;
+  Fill(sm, &out);
+  return out;
 }
 
 absl::StatusOr<uint64_t> MountNamespaceId(pid_t pid) {

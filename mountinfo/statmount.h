@@ -139,6 +139,18 @@ absl::StatusOr<StatmountEntry> StatMount(uint64_t unique_id,
                                          uint64_t mnt_ns_id = 0,
                                          bool with_propagate_from = true);
 
+// Decodes one raw statmount(2) reply (struct statmount and the strings
+// after it, as the kernel writes it into the caller's buffer) the way
+// ListMounts and StatMount do: a pure function, for callers that make their
+// own statmount(2) calls and for fuzzing. Every string offset of a field
+// whose mask bit is set must start and end (NUL) inside the reply, and the
+// header's size field must lie within `reply`; otherwise kInvalidArgument
+// (operation "statmount", stage bad_argument, value: what is wrong). The
+// same checks apply to the kernel's replies inside ListMounts and StatMount,
+// where a malformed one fails with EBADMSG (stage read) instead of being
+// read out of bounds. Fields whose mask bit is clear are left default.
+absl::StatusOr<StatmountEntry> ParseStatmount(absl::string_view reply);
+
 // The ID of the mount namespace of process `pid` (0: the calling thread),
 // from ioctl(NS_GET_MNTNS_ID) on /proc/<pid>/ns/mnt. Errors (operation
 // "mnt_ns_id"): no such process → kNotFound (stage kOpenNs);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -21,7 +22,9 @@
 #include "base/status.h"
 #include "base/testing/privileged.h"
 #include "base/testing/status_matchers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "mountinfo/internal/kernel.h"
 #include "mountinfo/mountinfo.h"
 #include "nsexec/nsexec.h"
 #include "nsexec/testing/parked_child.h"
@@ -35,6 +38,7 @@ using ::linx::testing::MakeSubdir;
 using ::linx::testing::ScopedMounts;
 using ::linx::testing::StageIs;
 using ::linx::testing::StatusIs;
+using ::testing::HasSubstr;
 
 #define SKIP_UNLESS_STATMOUNT()                                          \
   do {                                                                   \
@@ -409,6 +413,95 @@ TEST(StatmountTest, ListingWhileMountsComeAndGo) {
   stop = true;
   churn.join();
   EXPECT_GT(churned.load(), 0);
+}
+
+// The raw reply of a real statmount(2) for the root mount, cut to the size
+// the kernel reports.
+std::string RawRootReply() {
+  absl::StatusOr<std::vector<uint64_t>> ids = ListMountIds();
+  EXPECT_TRUE(ids.ok() && !ids->empty());
+  if (!ids.ok() || ids->empty()) return "";
+  std::vector<uint64_t> buf(1024);
+  kabi::MntIdReq req;
+  req.size = kabi::kMntIdReqSizeVer0;
+  req.mnt_id = (*ids)[0];
+  req.param = kabi::kStatmountSbBasic | kabi::kStatmountMntBasic |
+              kabi::kStatmountMntRoot | kabi::kStatmountMntPoint |
+              kabi::kStatmountFsType | kabi::kStatmountMntNsId |
+              kabi::kStatmountMntOpts | kabi::kStatmountFsSubtype |
+              kabi::kStatmountSbSource;
+  auto* sm = reinterpret_cast<kabi::Statmount*>(buf.data());
+  EXPECT_EQ(kabi::SysStatmount(&req, sm, buf.size() * sizeof(uint64_t), 0), 0)
+      << std::strerror(errno);
+  return std::string(reinterpret_cast<const char*>(buf.data()), sm->size);
+}
+
+TEST(ParseStatmountTest, DecodesARealReplyAsStatMountDoes) {
+  SKIP_UNLESS_STATMOUNT();
+  std::string reply = RawRootReply();
+  ASSERT_GT(reply.size(), sizeof(kabi::Statmount));
+  ASSERT_OK_AND_ASSIGN(StatmountEntry parsed, ParseStatmount(reply));
+  ASSERT_OK_AND_ASSIGN(StatmountEntry direct,
+                       StatMount(parsed.unique_id, 0, false));
+  EXPECT_EQ(parsed.info, direct.info);
+  EXPECT_EQ(parsed.parent_unique_id, direct.parent_unique_id);
+  EXPECT_EQ(parsed.mnt_ns_id, direct.mnt_ns_id);
+  EXPECT_FALSE(parsed.info.target.empty());
+  // Any alignment: the header is copied before it is read.
+  std::string shifted = "x" + reply;
+  ASSERT_OK_AND_ASSIGN(StatmountEntry odd,
+                       ParseStatmount(absl::string_view(shifted).substr(1)));
+  EXPECT_EQ(odd.info, parsed.info);
+}
+
+TEST(ParseStatmountTest, MalformedRepliesAreRefusedNotReadPastTheEnd) {
+  SKIP_UNLESS_STATMOUNT();
+  std::string good = RawRootReply();
+  ASSERT_GT(good.size(), sizeof(kabi::Statmount));
+  auto with = [&](size_t offset, uint32_t value) {
+    std::string r = good;
+    std::memcpy(&r[offset], &value, sizeof(value));
+    return r;
+  };
+  const uint32_t size = static_cast<uint32_t>(good.size());
+  struct Case {
+    const char* name;
+    std::string reply;
+    const char* reason;  // a substring of the error
+  };
+  std::string unterminated = good;
+  unterminated.back() = 'x';  // the last string loses its NUL
+  const Case cases[] = {
+      {"empty", "", "shorter than the 512-byte header"},
+      {"truncated header", good.substr(0, 100), "shorter than the"},
+      {"size past the end", with(offsetof(kabi::Statmount, size), size + 1),
+       "size field"},
+      {"size below the header", with(offsetof(kabi::Statmount, size), 100),
+       "size field"},
+      {"mnt_point past the strings",
+       with(offsetof(kabi::Statmount, mnt_point), 60000),
+       "mnt_point at offset 60000"},
+      {"unterminated string", unterminated, "does not end inside"},
+      {"negative 32-bit ID",
+       with(offsetof(kabi::Statmount, mnt_parent_id_old), 0xffffffffu),
+       "beyond 2^31-1"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<StatmountEntry> e = ParseStatmount(c.reply);
+    EXPECT_THAT(e, StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(e, StageIs(Stage::kBadArgument));
+    EXPECT_THAT(std::string(e.status().message()), HasSubstr(c.reason));
+  }
+  // A string offset is only checked, and only read, when its mask bit is
+  // set: with mnt_point's bit clear the bad offset is ignored.
+  std::string no_point = with(offsetof(kabi::Statmount, mnt_point), 60000);
+  uint64_t mask = 0;
+  std::memcpy(&mask, &no_point[offsetof(kabi::Statmount, mask)], sizeof(mask));
+  mask &= ~kabi::kStatmountMntPoint;
+  std::memcpy(&no_point[offsetof(kabi::Statmount, mask)], &mask, sizeof(mask));
+  ASSERT_OK_AND_ASSIGN(StatmountEntry e, ParseStatmount(no_point));
+  EXPECT_EQ(e.info.target, "");
 }
 
 TEST(ListMountsTest, NegativeMaxThreadsIsABadArgument) {
