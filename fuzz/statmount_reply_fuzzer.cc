@@ -15,19 +15,11 @@
 #include <cstring>
 #include <string>
 
+#include "fuzz/fuzz_check.h"
 #include "mountinfo/mountinfo.h"
 #include "mountinfo/statmount.h"
 
 namespace {
-
-#define LINX_FUZZ_CHECK(cond)                                                 \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, \
-                   __LINE__);                                                 \
-      std::abort();                                                           \
-    }                                                                         \
-  } while (0)
 
 bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
