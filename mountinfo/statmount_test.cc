@@ -96,6 +96,21 @@ std::string BindMany(const std::string& src, const std::string& dir, int n) {
   return "";
 }
 
+// A fresh tmpfs at the scratch directory `name` (unmounted by `m`, which
+// takes every bind below with it) holding a directory src and `n` binds of
+// it at <dir>/0 .. <dir>/<n-1>. Returns the directory, or "" after
+// reporting a failure.
+std::string BindFarm(ScopedMounts& m, const char* name, int n) {
+  std::string d = MakeScratchDir(name);
+  m.Mount(name, d, "tmpfs", 0, nullptr);
+  std::string error = BindMany(MakeSubdir(d, "src"), d, n);
+  if (!error.empty()) {
+    ADD_FAILURE() << error;
+    return "";
+  }
+  return d;
+}
+
 const MountInfo* ByTarget(const std::vector<MountInfo>& t,
                           const std::string& target) {
   const MountInfo* found = nullptr;
@@ -294,12 +309,8 @@ TEST(StatmountTest, OtherNamespaceByIdAgreesWithProcFile) {
 TEST(StatmountTest, ListsMoreThanOnePageOfIds) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   SKIP_UNLESS_STATMOUNT();
-  std::string d = MakeScratchDir("pages");
   ScopedMounts m;
-  m.Mount("pages", d, "tmpfs", 0, nullptr);
-  std::string src = MakeSubdir(d, "src");
-  ASSERT_EQ(BindMany(src, d, 5000), "");
-  // (The tmpfs's detach in ~Mounts takes all 5000 binds with it.)
+  ASSERT_NE(BindFarm(m, "pages", 5000), "");
   absl::StatusOr<std::vector<uint64_t>> ids = ListMountIds();
   ASSERT_TRUE(ids.ok()) << ids.status();
   EXPECT_GT(ids->size(), 5000u);
@@ -380,11 +391,10 @@ TEST(StatmountTest, WorkersListTheCallingThreadsNamespace) {
 TEST(StatmountTest, ListingWhileMountsComeAndGo) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   SKIP_UNLESS_STATMOUNT();
-  std::string d = MakeScratchDir("churn");
   ScopedMounts m;
-  m.Mount("churn", d, "tmpfs", 0, nullptr);
-  std::string src = MakeSubdir(d, "src");
-  ASSERT_EQ(BindMany(src, d, 1200), "");
+  std::string d = BindFarm(m, "churn", 1200);
+  ASSERT_NE(d, "");
+  std::string src = d + "/src";
   std::atomic<bool> stop{false};
   std::atomic<int> churned{0};
   std::thread churn([&] {
