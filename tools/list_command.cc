@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -48,29 +49,28 @@ bool WriteAll(absl::string_view s) {
          std::fflush(stdout) == 0;
 }
 
-// `linx list --backend statmount|auto`: the same output from ListMounts().
-int PrintListing(int pid, ListBackend backend, bool json, bool tree) {
-  ListOptions lo;
-  lo.backend = backend;
-  lo.pid = pid;
-  absl::StatusOr<std::vector<MountInfo>> mounts = ListMounts(lo);
-  if (!mounts.ok()) {
-    std::fprintf(stderr, "linx list: %s\n",
-                 std::string(mounts.status().message()).c_str());
-    return 1;
-  }
+std::vector<MountInfo> Owned(const MountTable& t) { return t.ToMountInfos(); }
+const std::vector<MountInfo>& Owned(const std::vector<MountInfo>& v) {
+  return v;
+}
+
+// Prints a MountTable (text back end) or ListMounts() values (the others)
+// as --json, --tree or the text table; the same bytes for the same mounts.
+template <typename Table>
+int Print(const Table& table, bool json, bool tree) {
   bool ok;
   if (json) {
+    // Streamed in 1 MiB pieces: a 100k-entry table is ~80 MB of JSON.
     ok = WriteMountTableJson(
-             *mounts, size_t{1} << 20,
+             table, size_t{1} << 20,
              [](absl::string_view piece) { return WriteAll(piece); }) &&
          WriteAll("\n");
   } else {
     std::string out;
     if (tree) {
-      AppendMountTree(*mounts, &out);
+      AppendMountTree(Owned(table), &out);
     } else {
-      AppendMountTableText(*mounts, &out);
+      AppendMountTableText(table, &out);
     }
     ok = WriteAll(out);
   }
@@ -79,6 +79,12 @@ int PrintListing(int pid, ListBackend backend, bool json, bool tree) {
     return 1;
   }
   return 0;
+}
+
+int Failed(const absl::Status& status) {
+  std::fprintf(stderr, "linx list: %s\n",
+               std::string(status.message()).c_str());
+  return 1;
 }
 
 }  // namespace
@@ -138,47 +144,27 @@ int RunListCommand(int argc, char** argv) {
     if (options.parse.strict) {
       return Usage("--strict applies to the text back end only");
     }
-    return PrintListing(have_pid ? pid : 0, backend, json, tree);
+    ListOptions lo;
+    lo.backend = backend;
+    lo.pid = have_pid ? pid : 0;
+    absl::StatusOr<std::vector<MountInfo>> mounts = ListMounts(lo);
+    if (!mounts.ok()) return Failed(mounts.status());
+    return Print(*mounts, json, tree);
   }
 
   absl::StatusOr<MountTable> table = have_pid ? ReadMountInfoOfPid(pid, options)
                                      : have_file
                                          ? ReadMountInfoFile(file, options)
                                          : ReadMountInfo(options);
-  if (!table.ok()) {
-    std::fprintf(stderr, "linx list: %s\n",
-                 std::string(table.status().message()).c_str());
-    return 1;
-  }
-  std::string out;
-  if (json) {
-    // Streamed in 1 MiB pieces: a 100k-entry table is ~80 MB of JSON.
-    bool ok = WriteMountTableJson(
-                  *table, size_t{1} << 20,
-                  [](absl::string_view piece) { return WriteAll(piece); }) &&
-              WriteAll("\n");
-    if (!ok) {
-      std::fprintf(stderr, "linx list: writing the output failed\n");
-      return 1;
-    }
-    return 0;
-  } else {
-    if (tree) {
-      AppendMountTree(table->ToMountInfos(), &out);
-    } else {
-      AppendMountTableText(*table, &out);
-    }
+  if (!table.ok()) return Failed(table.status());
+  if (!json) {  // the JSON lists them in "skipped"
     for (const SkippedLine& s : table->skipped()) {
       std::fprintf(stderr, "linx list: skipped line %llu, field %d (%s): %s\n",
                    static_cast<unsigned long long>(s.line),
                    static_cast<int>(s.field), s.field_name, s.reason.c_str());
     }
   }
-  if (!WriteAll(out)) {
-    std::fprintf(stderr, "linx list: writing the output failed\n");
-    return 1;
-  }
-  return 0;
+  return Print(*table, json, tree);
 }
 
 }  // namespace linx::tools
