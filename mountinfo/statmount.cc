@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
+#include "base/signals.h"
 #include "base/status.h"
 #include "base/syscalls.h"
 #include "base/unique_fd.h"
@@ -403,12 +404,8 @@ absl::StatusOr<std::vector<Entry>> StatmountIds(std::vector<uint64_t>* ids,
   // signal is never delivered to a thread the caller does not know about.
   std::vector<pthread_t> tids(threads);
   std::vector<char> spawned(threads, 0);
-  sigset_t all, old;
-  ::sigfillset(&all);
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) {
-    ::sigdelset(&all, sig);
-  }
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  sigset_t async = AsyncSignals(), old;
+  ::pthread_sigmask(SIG_SETMASK, &async, &old);
   for (size_t t = 1; t < threads; ++t) {
     spawned[t] = ::pthread_create(&tids[t], nullptr, &StatmountWorker<Entry>,
                                   &ranges[t]) == 0;

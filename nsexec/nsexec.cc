@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/eintr.h"
 #include "base/op_error.h"
+#include "base/signals.h"
 #include "base/status.h"
 #include "base/syscalls.h"
 #include "base/unique_fd.h"
@@ -221,11 +222,7 @@ absl::Status CheckPath(absl::string_view path) {
 // the target's mount namespace, with its root and cwd, and open the wrong
 // files. Synchronous faults stay deliverable (blocking them kills anyway).
 void BlockAsyncSignals() {
-  sigset_t set;
-  ::sigfillset(&set);
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) {
-    ::sigdelset(&set, sig);
-  }
+  sigset_t set = AsyncSignals();
   ::pthread_sigmask(SIG_SETMASK, &set, nullptr);
 }
 
