@@ -197,22 +197,29 @@ inline bool IsPrivate(const MountInfo& m) {
 // Whether the comma-separated per-mount options include `option`.
 bool HasVfsOption(const MountInfo& m, absl::string_view option);
 
+// A child parked in new mount and PID namespaces, and its namespace.
+struct ParkedInNamespaces {
+  std::unique_ptr<Child> child;
+  Namespace ns;
+};
+
 // Checks run by the container built in scenario 1 (scenario_container.cc):
 // pid 1, the rootfs marker, an empty detached /old_root, /proc showing only
 // itself, tmpfs /dev with the 1:3 /dev/null, and exactly 4 mounts.
 absl::Status CheckInsideContainer();
 
+// Both container-recipe scenarios (scenario 1, raw syscalls and linx) start
+// the same way: /scratch/rootfs/{proc,dev,old_root,etc} made with the
+// marker etc/marker, and a child parked until "go", when it runs
+// CheckInsideContainer.
+absl::StatusOr<ParkedInNamespaces> StartContainer();
+
 // Both hot-mount scenarios (scenario 3, raw syscalls and linx) start the
-// same way: /scratch/{vol,inj,host} made, a child parked in new mount and
-// PID namespaces running HotMountChildSide, then a tmpfs "hostdata" with
-// the file from_host mounted at /scratch/host in our namespace only (after
-// the child unshared, so it cannot reach it by name), and the child's
-// namespace opened.
-struct HotMount {
-  std::unique_ptr<Child> child;
-  Namespace ns;
-};
-absl::StatusOr<HotMount> StartHotMount(bool inj_read_only);
+// same way: /scratch/{vol,inj,host} made, a child parked running
+// HotMountChildSide, then a tmpfs "hostdata" with the file from_host
+// mounted at /scratch/host in our namespace only (after the child unshared,
+// so it cannot reach it by name).
+absl::StatusOr<ParkedInNamespaces> StartHotMount(bool inj_read_only);
 
 // The child's side: says "parked", waits for "mounted", then checks the
 // volume (tmpfs "volume", nosuid) and the host path injected at

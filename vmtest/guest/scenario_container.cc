@@ -134,28 +134,7 @@ absl::Status HotMountChildSide(const Channel& ch, bool inj_read_only) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<HotMount> StartHotMount(bool inj_read_only) {
-  for (const char* d : {"/scratch/vol", "/scratch/inj", "/scratch/host"}) {
-    VM_RETURN_IF_ERROR(MakeDirs(d), "mkdir");
-  }
-  auto child = Child::Start(CLONE_NEWNS | CLONE_NEWPID,
-                            [inj_read_only](const Channel& ch) {
-                              return HotMountChildSide(ch, inj_read_only);
-                            });
-  if (!child.ok()) return child.status();
-  VM_RETURN_IF_ERROR((*child)->channel().Expect("parked"), "child");
-  VM_SYS(::mount("hostdata", "/scratch/host", "tmpfs", 0, nullptr));
-  VM_RETURN_IF_ERROR(WriteFile("/scratch/host/from_host", "host data"), "w");
-  auto ns = Namespace::Pid((*child)->pid());
-  if (!ns.ok()) return ns.status();
-  return HotMount{*std::move(child), *std::move(ns)};
-}
-
-namespace {
-
-LINX_VM_SCENARIO(container_recipe_syscalls, 1,
-                 "the container recipe with raw syscalls on nsexec workers "
-                 "(the kernel baseline for container_recipe)") {
+absl::StatusOr<ParkedInNamespaces> StartContainer() {
   for (const char* d : {"proc", "dev", "old_root", "etc"}) {
     VM_RETURN_IF_ERROR(MakeDirs(absl::StrCat("/scratch/rootfs/", d)), "mkdir");
   }
@@ -169,11 +148,37 @@ LINX_VM_SCENARIO(container_recipe_syscalls, 1,
                             });
   if (!child.ok()) return child.status();
   VM_RETURN_IF_ERROR((*child)->channel().Expect("parked"), "child");
-  pid_t pid = (*child)->pid();
-  auto ns = Namespace::Pid(pid);
+  auto ns = Namespace::Pid((*child)->pid());
   if (!ns.ok()) return ns.status();
+  return ParkedInNamespaces{*std::move(child), *std::move(ns)};
+}
 
-  absl::Status built = RunIn(*ns, "recipe", []() -> absl::Status {
+absl::StatusOr<ParkedInNamespaces> StartHotMount(bool inj_read_only) {
+  for (const char* d : {"/scratch/vol", "/scratch/inj", "/scratch/host"}) {
+    VM_RETURN_IF_ERROR(MakeDirs(d), "mkdir");
+  }
+  auto child = Child::Start(CLONE_NEWNS | CLONE_NEWPID,
+                            [inj_read_only](const Channel& ch) {
+                              return HotMountChildSide(ch, inj_read_only);
+                            });
+  if (!child.ok()) return child.status();
+  VM_RETURN_IF_ERROR((*child)->channel().Expect("parked"), "child");
+  VM_SYS(::mount("hostdata", "/scratch/host", "tmpfs", 0, nullptr));
+  VM_RETURN_IF_ERROR(WriteFile("/scratch/host/from_host", "host data"), "w");
+  auto ns = Namespace::Pid((*child)->pid());
+  if (!ns.ok()) return ns.status();
+  return ParkedInNamespaces{*std::move(child), *std::move(ns)};
+}
+
+namespace {
+
+LINX_VM_SCENARIO(container_recipe_syscalls, 1,
+                 "the container recipe with raw syscalls on nsexec workers "
+                 "(the kernel baseline for container_recipe)") {
+  auto box = StartContainer();
+  if (!box.ok()) return box.status();
+
+  absl::Status built = RunIn(box->ns, "recipe", []() -> absl::Status {
     const char* root = "/scratch/rootfs";
     // pivot_root(2): new_root must be a mount point; its parent mount and
     // itself must not be shared.
@@ -193,15 +198,15 @@ LINX_VM_SCENARIO(container_recipe_syscalls, 1,
     return absl::OkStatus();
   });
   VM_RETURN_IF_ERROR(built, "building the container from outside");
-  VM_RETURN_IF_ERROR(RunInForked(*ns, "mount proc", &MountProc, nullptr),
+  VM_RETURN_IF_ERROR(RunInForked(box->ns, "mount proc", &MountProc, nullptr),
                      "proc in the child's pid namespace");
   // Our own table is untouched by all of this.
   auto mine = ReadMounts();
   if (!mine.ok()) return mine.status();
   VM_EXPECT(!IsMountPoint(*mine, "/scratch/rootfs"),
             "the recipe leaked into the caller's namespace");
-  VM_RETURN_IF_ERROR((*child)->channel().Send("go"), "release");
-  return (*child)->Wait();
+  VM_RETURN_IF_ERROR(box->child->channel().Send("go"), "release");
+  return box->child->Wait();
 }
 
 LINX_VM_SCENARIO(hot_mount_syscalls, 3,

@@ -36,59 +36,46 @@ LINX_VM_SCENARIO(container_recipe, 1,
                  "namespaces: bind rootfs to itself (rec, private), tmpfs "
                  "/dev, /dev/null onto a created placeholder, pivot_root, "
                  "lazy umount /old_root, proc in the child's pid ns") {
-  for (const char* d : {"proc", "dev", "old_root", "etc"}) {
-    VM_RETURN_IF_ERROR(MakeDirs(absl::StrCat("/scratch/rootfs/", d)), "mkdir");
-  }
-  VM_RETURN_IF_ERROR(
-      WriteFile("/scratch/rootfs/etc/marker", "container rootfs"), "marker");
-  auto child = Child::Start(CLONE_NEWNS | CLONE_NEWPID,
-                            [](const Channel& ch) -> absl::Status {
-                              VM_RETURN_IF_ERROR(ch.Send("parked"), "send");
-                              VM_RETURN_IF_ERROR(ch.Expect("go"), "park");
-                              return CheckInsideContainer();
-                            });
-  if (!child.ok()) return child.status();
-  VM_RETURN_IF_ERROR((*child)->channel().Expect("parked"), "child");
-  auto ns = Namespace::Pid((*child)->pid());
-  if (!ns.ok()) return ns.status();
+  auto box = StartContainer();
+  if (!box.ok()) return box.status();
 
   const std::string root = "/scratch/rootfs";
   BindOptions self_bind;
   self_bind.flags = {MF::kRec, MF::kPrivate};
-  self_bind.in = *ns;
+  self_bind.in = box->ns;
   VM_RETURN_IF_ERROR(Bind(root, root, self_bind), "Bind rootfs to itself");
   MountOptions dev;
   dev.flags = {MF::kNosuid};
   dev.data = "mode=0755,size=64k";
-  dev.in = *ns;
+  dev.in = box->ns;
   VM_RETURN_IF_ERROR(Mount("dev", root + "/dev", "tmpfs", dev), "Mount /dev");
   BindOptions null;
   null.create = true;
-  null.in = *ns;
+  null.in = box->ns;
   VM_RETURN_IF_ERROR(Bind("/dev/null", root + "/dev/null", null),
                      "Bind /dev/null");
   PivotRootOptions pivot;
-  pivot.in = *ns;
+  pivot.in = box->ns;
   VM_RETURN_IF_ERROR(PivotRoot(root, "old_root", pivot), "PivotRoot");
   UmountOptions lazy;
   lazy.flags = {UmountFlag::kDetach};
-  lazy.in = *ns;
+  lazy.in = box->ns;
   VM_RETURN_IF_ERROR(Umount("/old_root", lazy), "Umount /old_root");
   MountOptions proc;
   proc.flags = {MF::kNosuid, MF::kNodev, MF::kNoexec};
-  proc.in = *ns;
+  proc.in = box->ns;
   VM_RETURN_IF_ERROR(Mount("proc", "/proc", "proc", proc), "Mount proc");
 
   auto mine = ReadMounts();
   if (!mine.ok()) return mine.status();
   VM_EXPECT(!IsMountPoint(*mine, root), "the recipe leaked into the caller");
   // List(pid) reads the child's table without entering it.
-  auto theirs = List((*child)->pid());
+  auto theirs = List(box->child->pid());
   if (!theirs.ok()) return theirs.status();
   VM_EXPECT(theirs->size() == 4, "List(pid) shows ", theirs->size(),
             " mounts, want 4");
-  VM_RETURN_IF_ERROR((*child)->channel().Send("go"), "release");
-  return (*child)->Wait();
+  VM_RETURN_IF_ERROR(box->child->channel().Send("go"), "release");
+  return box->child->Wait();
 }
 
 LINX_VM_SCENARIO(hot_mount_into_child, 3,
