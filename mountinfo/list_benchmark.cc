@@ -150,13 +150,9 @@ void KernelText(benchmark::State& state, size_t n) {
 
 void KernelStatmount(benchmark::State& state, size_t n, bool strings) {
   Build(n, false);
-  uint64_t mask = kabi::kStatmountSbBasic | kabi::kStatmountMntBasic |
-                  kabi::kStatmountMntNsId;
-  if (strings) {
-    mask |= kabi::kStatmountMntRoot | kabi::kStatmountMntPoint |
-            kabi::kStatmountFsType | kabi::kStatmountMntOpts |
-            kabi::kStatmountFsSubtype | kabi::kStatmountSbSource;
-  }
+  uint64_t mask = strings ? kabi::kStatmountMountInfoMask
+                          : kabi::kStatmountSbBasic | kabi::kStatmountMntBasic |
+                                kabi::kStatmountMntNsId;
   std::vector<uint64_t> buf(1024);
   for (auto _ : state) {
     absl::StatusOr<std::vector<uint64_t>> ids = ListMountIds();

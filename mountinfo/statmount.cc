@@ -47,13 +47,6 @@ absl::Status SysError(absl::string_view operation, Stage stage, int err,
   return MakeOpError(e, msg);
 }
 
-// Fields every listing asks for. PROPAGATE_FROM is added per mount.
-constexpr uint64_t kBaseMask =
-    kabi::kStatmountSbBasic | kabi::kStatmountMntBasic |
-    kabi::kStatmountMntRoot | kabi::kStatmountMntPoint |
-    kabi::kStatmountFsType | kabi::kStatmountMntNsId | kabi::kStatmountMntOpts |
-    kabi::kStatmountFsSubtype | kabi::kStatmountSbSource;
-
 // -1 unknown, 0 missing, 1 present.
 std::atomic<int> g_probe[5] = {-1, -1, -1, -1, -1};
 
@@ -96,11 +89,13 @@ bool ProbeStatmount() {
     if (sm->mask & kSupportedMask) {
       // supported_mask follows opt_sec_array in struct statmount.
       uint64_t supported = sm->spare2[0];
-      constexpr uint64_t kNeed = kBaseMask | kabi::kStatmountPropagateFrom;
+      constexpr uint64_t kNeed =
+          kabi::kStatmountMountInfoMask | kabi::kStatmountPropagateFrom;
       return (supported & kNeed) == kNeed;
     }
   }
-  if (StatmountInto(id, 0, kBaseMask, &buf) != 0) return false;
+  if (StatmountInto(id, 0, kabi::kStatmountMountInfoMask, &buf) != 0)
+    return false;
   auto* sm = reinterpret_cast<const kabi::Statmount*>(buf.data());
   return (sm->mask & kabi::kStatmountSbSource) != 0;
 }
@@ -338,8 +333,9 @@ void StatmountAll(StatmountRange<Entry>* r) {
   }
   std::vector<uint64_t> buf;
   for (size_t i = 0; i < r->n; ++i) {
-    int err = StatmountDecoded(r->ids[i], r->ns_id, kBaseMask, &buf, &r->out[i],
-                               &r->problem);
+    int err =
+        StatmountDecoded(r->ids[i], r->ns_id, kabi::kStatmountMountInfoMask,
+                         &buf, &r->out[i], &r->problem);
     if (err == ENOENT) {
       r->gone[i] = 1;
       continue;
@@ -488,9 +484,10 @@ absl::Status AddPropagateFrom(std::vector<Entry>* out,
   std::string problem;
   for (size_t i : need) {
     Entry fresh;
-    int err = StatmountDecoded(ids[i], ns_id,
-                               kBaseMask | kabi::kStatmountPropagateFrom, &buf,
-                               &fresh, &problem);
+    int err = StatmountDecoded(
+        ids[i], ns_id,
+        kabi::kStatmountMountInfoMask | kabi::kStatmountPropagateFrom, &buf,
+        &fresh, &problem);
     if (err == ENOENT) continue;
     if (err != 0) return StatmountError(err, ids[i], problem);
     (*out)[i] = std::move(fresh);
@@ -627,7 +624,7 @@ absl::StatusOr<StatmountEntry> StatMount(uint64_t unique_id, uint64_t mnt_ns_id,
                                          bool with_propagate_from) {
   if (!KernelHas(KernelFeature::kStatmount)) return Unimplemented("statmount");
   std::vector<uint64_t> buf;
-  uint64_t mask = kBaseMask;
+  uint64_t mask = kabi::kStatmountMountInfoMask;
   if (with_propagate_from) mask |= kabi::kStatmountPropagateFrom;
   StatmountEntry out;
   std::string problem;

@@ -435,11 +435,7 @@ std::string RawRootReply() {
   kabi::MntIdReq req;
   req.size = kabi::kMntIdReqSizeVer0;
   req.mnt_id = (*ids)[0];
-  req.param = kabi::kStatmountSbBasic | kabi::kStatmountMntBasic |
-              kabi::kStatmountMntRoot | kabi::kStatmountMntPoint |
-              kabi::kStatmountFsType | kabi::kStatmountMntNsId |
-              kabi::kStatmountMntOpts | kabi::kStatmountFsSubtype |
-              kabi::kStatmountSbSource;
+  req.param = kabi::kStatmountMountInfoMask;
   auto* sm = reinterpret_cast<kabi::Statmount*>(buf.data());
   EXPECT_EQ(kabi::SysStatmount(&req, sm, buf.size() * sizeof(uint64_t), 0), 0)
       << std::strerror(errno);

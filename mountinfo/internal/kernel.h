@@ -82,6 +82,12 @@ inline constexpr uint64_t kStatmountMntNsId = 0x00000040;
 inline constexpr uint64_t kStatmountMntOpts = 0x00000080;
 inline constexpr uint64_t kStatmountFsSubtype = 0x00000100;
 inline constexpr uint64_t kStatmountSbSource = 0x00000200;
+// Every field a MountInfo is rebuilt from, but propagate_from (asked per
+// mount, see statmount.h): what ListMounts and StatMount request.
+inline constexpr uint64_t kStatmountMountInfoMask =
+    kStatmountSbBasic | kStatmountMntBasic | kStatmountMntRoot |
+    kStatmountMntPoint | kStatmountFsType | kStatmountMntNsId |
+    kStatmountMntOpts | kStatmountFsSubtype | kStatmountSbSource;
 
 // Superblock flags reported in sb_flags (SB_*, linux/fs.h).
 inline constexpr uint32_t kSbRdonly = 1;
