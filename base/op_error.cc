@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -18,11 +19,11 @@ constexpr const char* kStageNames[] = {
 };
 constexpr int kStageCount = sizeof(kStageNames) / sizeof(kStageNames[0]);
 
+}  // namespace
+
 bool IsArgumentStage(Stage s) {
   return s == Stage::kBadFlag || s == Stage::kBadIn || s == Stage::kBadArgument;
 }
-
-}  // namespace
 
 const char* StageName(Stage stage) {
   int i = static_cast<int>(stage);
@@ -74,14 +75,39 @@ std::optional<OpError> GetOpError(const absl::Status& status) {
   return e;
 }
 
-absl::Status PrefixStatus(const absl::Status& status,
-                          absl::string_view prefix) {
-  if (status.ok()) return status;
-  absl::Status out(status.code(), absl::StrCat(prefix, status.message()));
+absl::Status RewrapStatus(const absl::Status& status, absl::StatusCode code,
+                          absl::string_view message) {
+  absl::Status out(code, message);
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
     out.SetPayload(url, payload);
   });
   return out;
+}
+
+absl::Status PrefixStatus(const absl::Status& status,
+                          absl::string_view prefix) {
+  if (status.ok()) return status;
+  return RewrapStatus(status, status.code(),
+                      absl::StrCat(prefix, status.message()));
+}
+
+absl::Status SuffixStatus(const absl::Status& status,
+                          absl::string_view suffix) {
+  if (status.ok()) return status;
+  return RewrapStatus(status, status.code(),
+                      absl::StrCat(status.message(), suffix));
+}
+
+absl::Status BadArgumentError(absl::string_view operation,
+                              absl::string_view argument,
+                              absl::string_view problem) {
+  return MakeOpError(
+      {std::string(operation), Stage::kBadArgument, 0, std::string(argument)},
+      absl::StrCat(operation, ": ", argument, " ", problem));
+}
+
+std::string Quote(absl::string_view s) {
+  return absl::StrCat("\"", absl::CEscape(s), "\"");
 }
 
 }  // namespace linx

@@ -44,6 +44,10 @@ enum class Stage : int {
   kRead = 17,         // reading a file such as mountinfo
 };
 
+// Whether `stage` is one of the argument stages (bad_flag, bad_in,
+// bad_argument): the call was refused before any syscall.
+bool IsArgumentStage(Stage stage);
+
 // "mount", "umount", "pivot_root", "open_ns", "unshare", "setns", "chdir",
 // "thread", "create", "open_pidns", "setns_pid", "pipe", "fork", "bad_flag",
 // "bad_in", "bad_argument", "read"; "none" for kNone. Static storage.
@@ -73,6 +77,25 @@ std::optional<OpError> GetOpError(const absl::Status& status);
 // The same status with `prefix` put in front of its message; code and
 // payloads are kept.
 absl::Status PrefixStatus(const absl::Status& status, absl::string_view prefix);
+
+// The same status with `suffix` after its message; code and payloads kept.
+absl::Status SuffixStatus(const absl::Status& status, absl::string_view suffix);
+
+// `status`'s payloads (the OpError among them) under a new code and message.
+// The one place a payload is copied from one status to another.
+absl::Status RewrapStatus(const absl::Status& status, absl::StatusCode code,
+                          absl::string_view message);
+
+// An argument refused before any syscall: kInvalidArgument, stage
+// bad_argument, `value` naming the argument ("target", "in", ...), message
+// "<operation>: <argument> <problem>".
+absl::Status BadArgumentError(absl::string_view operation,
+                              absl::string_view argument,
+                              absl::string_view problem);
+
+// `s` in double quotes with C escapes (\n, \", \\, \ooo for other
+// non-printable bytes), as every message of linx quotes a value.
+std::string Quote(absl::string_view s);
 
 // A plain stage+errno pair, for reporting across threads, pipes and fork
 // boundaries where only async-signal-safe code may run.

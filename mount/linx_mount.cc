@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "base/op_error.h"
 #include "base/status.h"
+#include "mount/command.h"
 #include "mount/flags.h"
 #include "mount/mount.h"
 #include "nsexec/nsexec.h"
@@ -52,11 +53,6 @@ namespace {
 // NULL and "" are the same to every C entry point.
 absl::string_view Str(const char* s) {
   return s == nullptr ? absl::string_view() : absl::string_view(s);
-}
-
-bool IsArgumentStage(Stage stage) {
-  return stage == Stage::kBadFlag || stage == Stage::kBadIn ||
-         stage == Stage::kBadArgument;
 }
 
 // For a status without an errno (none of linx's own, but be total).
@@ -141,13 +137,6 @@ int Guard(linx_error* err, Fn fn) {
   return -1;
 }
 
-absl::Status BadArgument(absl::string_view operation, absl::string_view which,
-                         absl::string_view why) {
-  return MakeOpError(
-      {std::string(operation), Stage::kBadArgument, 0, std::string(which)},
-      absl::StrCat(operation, ": ", why));
-}
-
 // The namespace named by ns_path (and pidns_path): Self when both are empty.
 absl::StatusOr<Namespace> NamespaceOf(absl::string_view ns_path,
                                       absl::string_view pidns_path) {
@@ -162,97 +151,31 @@ absl::StatusOr<Namespace> NamespaceOf(absl::string_view ns_path,
   return Namespace::Path(ns_path, pidns_path);
 }
 
-// The legacy magic number callers may still put in the upper 16 bits;
-// mount(2): "discarded" when present (fs/namespace.c).
-constexpr unsigned long kMgcMask = 0xffff0000UL;
-constexpr unsigned long kMgcVal = 0xC0ED0000UL;
-
-bool Has(const std::vector<MountFlag>& flags, MountFlag f) {
-  for (MountFlag g : flags) {
-    if (g == f) return true;
-  }
-  return false;
-}
-
-std::vector<MountFlag> Without(const std::vector<MountFlag>& flags,
-                               MountFlag drop) {
-  std::vector<MountFlag> out;
-  for (MountFlag f : flags) {
-    if (f != drop) out.push_back(f);
-  }
-  return out;
-}
-
 absl::Status DoMount(const char* source, const char* target, const char* fstype,
                      unsigned long bits, const char* data, const char* ns_path,
                      const char* pidns_path, int create_target) {
-  if ((bits & kMgcMask) == kMgcVal) bits &= ~kMgcMask;
-  ASSIGN_OR_RETURN(std::vector<MountFlag> flags, MountFlagsFromBits(bits));
   ASSIGN_OR_RETURN(Namespace in, NamespaceOf(Str(ns_path), Str(pidns_path)));
-
-  // Dispatch in the kernel's order (path_mount in fs/namespace.c):
-  // remount, then bind, then propagation, then move, else a new mount.
-  if (Has(flags, MountFlag::kRemount)) {
-    if (create_target) {
-      return BadArgument("remount", "create_target",
-                         "create_target applies to new mounts and binds");
-    }
-    RemountOptions o;
-    o.flags = Without(flags, MountFlag::kRemount);
-    o.data = std::string(Str(data));
-    o.in = std::move(in);
-    return Remount(Str(target), o);
-  }
-  if (Has(flags, MountFlag::kBind)) {
-    BindOptions o;
-    o.flags = Without(flags, MountFlag::kBind);
-    o.data = std::string(Str(data));
-    o.create = create_target != 0;
-    o.in = std::move(in);
-    return Bind(Str(source), Str(target), o);
-  }
-  if (Has(flags, MountFlag::kMove)) {
-    for (MountFlag f : flags) {
-      if (f != MountFlag::kMove && f != MountFlag::kSilent &&
-          f != MountFlag::kRec) {
-        return MakeOpError(
-            {"move", Stage::kBadFlag, 0, MountFlagBitName(f)},
-            absl::StrCat("move: MS_MOVE takes no other flags, got ",
-                         RenderMountFlags(bits)));
-      }
-    }
-    if (create_target) {
-      return BadArgument("move", "create_target",
-                         "create_target applies to new mounts and binds");
-    }
-    MoveOptions o;
-    o.in = std::move(in);
-    return Move(Str(source), Str(target), o);
-  }
-  // A new mount, or a propagation change (Mount applies it on its own call).
-  MountOptions o;
-  o.flags = std::move(flags);
-  o.data = std::string(Str(data));
-  o.create = create_target != 0;
-  o.in = std::move(in);
-  return Mount(Str(source), Str(target), Str(fstype), o);
+  ASSIGN_OR_RETURN(
+      Command c, CommandFromMountCall(Str(source), Str(target), Str(fstype),
+                                      bits, Str(data), create_target != 0, in));
+  return Execute(c);
 }
 
 absl::Status DoUmount(const char* target, int bits, const char* ns_path) {
-  ASSIGN_OR_RETURN(std::vector<UmountFlag> flags, UmountFlagsFromBits(bits));
-  ASSIGN_OR_RETURN(Namespace in, NamespaceOf(Str(ns_path), ""));
-  UmountOptions o;
-  o.flags = std::move(flags);
-  o.in = std::move(in);
-  return Umount(Str(target), o);
+  UmountCommand c;
+  c.target = std::string(Str(target));
+  ASSIGN_OR_RETURN(c.options.flags, UmountFlagsFromBits(bits));
+  ASSIGN_OR_RETURN(c.options.in, NamespaceOf(Str(ns_path), ""));
+  return Execute(c);
 }
 
 absl::Status DoPivotRoot(const char* new_root, const char* put_old,
                          const char* ns_path) {
-  ASSIGN_OR_RETURN(Namespace in, NamespaceOf(Str(ns_path), ""));
-  PivotRootOptions o;
-  o.in = std::move(in);
-  return PivotRoot(Str(new_root), Str(put_old), o);
+  PivotRootCommand c;
+  c.new_root = std::string(Str(new_root));
+  c.put_old = std::string(Str(put_old));
+  ASSIGN_OR_RETURN(c.options.in, NamespaceOf(Str(ns_path), ""));
+  return Execute(c);
 }
 
 }  // namespace

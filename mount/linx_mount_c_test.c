@@ -315,8 +315,16 @@ static void test_unknown_flag_bits_fail_at_bad_flag(void) {
   CHECK(linx_mount(dir, dir, NULL, MS_MOVE | MS_RDONLY, NULL, NULL, NULL, 0,
                    &err) == -1);
   CHECK_ERR(err.stage == LINX_STAGE_BAD_FLAG, &err);
-  /* A remount cannot carry a propagation bit. */
+  /* A remount whose only flag is a propagation bit is a propagation change
+   * (as `linx remount DIR --flags private`); on a plain directory the
+   * kernel answers EINVAL at stage mount. */
   CHECK(linx_remount(dir, MS_PRIVATE, NULL, NULL, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_MOUNT, &err);
+  CHECK_ERR(err.errno_value == EINVAL, &err);
+  CHECK(strstr(err.message, "MS_PRIVATE") != NULL);
+  CHECK(strstr(err.message, "MS_REMOUNT") == NULL);
+  /* A remount cannot move. */
+  CHECK(linx_remount(dir, MS_MOVE, NULL, NULL, &err) == -1);
   CHECK_ERR(err.stage == LINX_STAGE_BAD_FLAG, &err);
   /* create_target means nothing to a move. */
   CHECK(linx_mount(dir, dir, NULL, MS_MOVE, NULL, NULL, NULL, 1, &err) == -1);

@@ -581,6 +581,32 @@ TEST(RemountTest, ReadOnlyAndBack) {
   EXPECT_NE(StatvfsFlags(d) & ST_NOEXEC, 0u);
 }
 
+// Propagation is its own mount(2) call (mount_namespaces(7)): a remount
+// that asks only for a propagation type changes the propagation and nothing
+// else (no MS_REMOUNT call that would reset the flags); with other flags,
+// the remount comes first and the propagation call after it.
+TEST(RemountTest, PropagationWordsAreTheirOwnCall) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string d = MakeScratchDir("rmprop");
+  ScopedMount g(d);
+  ASSERT_OK(Mount("none", d, "tmpfs",
+                  WithFlags({MountFlag::kNosuid, MountFlag::kShared})));
+  ASSERT_TRUE(FindMount(d)->shared.has_value());
+  RemountOptions priv;
+  priv.flags = {MountFlag::kPrivate};
+  ASSERT_OK(Remount(d, priv));
+  std::optional<MountInfo> m = FindMount(d);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_TRUE(m->optional_fields.empty());
+  EXPECT_NE(StatvfsFlags(d) & ST_NOSUID, 0u) << "flags untouched";
+  RemountOptions ro_shared;
+  ro_shared.flags = {MountFlag::kBind, MountFlag::kRo, MountFlag::kNosuid,
+                     MountFlag::kShared};
+  ASSERT_OK(Remount(d, ro_shared));
+  EXPECT_NE(StatvfsFlags(d) & ST_RDONLY, 0u);
+  EXPECT_TRUE(FindMount(d)->shared.has_value());
+}
+
 TEST(RemountTest, NotAMountFailsWithEinval) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("rmnm");
@@ -676,8 +702,8 @@ TEST(ArgumentTest, BadInputsAreRejectedBeforeAnySyscall) {
   bind_sync.flags = {MountFlag::kSync};
   UmountOptions expire_detach;
   expire_detach.flags = {UmountFlag::kExpire, UmountFlag::kDetach};
-  RemountOptions remount_private;
-  remount_private.flags = {MountFlag::kPrivate};
+  RemountOptions remount_move;
+  remount_move.flags = {MountFlag::kMove};
   BindOptions two_atimes;
   two_atimes.flags = {MountFlag::kNoatime, MountFlag::kStrictatime};
   struct Case {
@@ -716,8 +742,7 @@ TEST(ArgumentTest, BadInputsAreRejectedBeforeAnySyscall) {
       {"bind with sync", Bind(d, d, bind_sync), Stage::kBadFlag, "sync"},
       {"bind with two atimes", Bind(d, d, two_atimes), Stage::kBadFlag,
        "MS_NOATIME|MS_STRICTATIME"},
-      {"remount with private", Remount(d, remount_private), Stage::kBadFlag,
-       "private"},
+      {"remount with move", Remount(d, remount_move), Stage::kBadFlag, "move"},
       {"expire with detach", Umount(d, expire_detach), Stage::kBadFlag,
        "expire,detach"},
   };

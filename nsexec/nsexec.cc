@@ -294,11 +294,7 @@ absl::Status ChildDiedError(absl::string_view operation, pid_t child,
       {std::string(operation), Stage::kFork, 0, ""},
       absl::StrCat("fork: child ", child, " ", how, " before reporting"));
   // errno 0 would map to kUnknown; the child was cut short: kAborted.
-  absl::Status out(absl::StatusCode::kAborted, coded.message());
-  coded.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
-    out.SetPayload(url, payload);
-  });
-  return out;
+  return RewrapStatus(coded, absl::StatusCode::kAborted, coded.message());
 }
 
 // The child of RunInForked. Async-signal-safe code only: the process may
@@ -482,25 +478,51 @@ absl::StatusOr<Namespace> Namespace::Pidfd(int pidfd) {
   return Namespace(std::move(h));
 }
 
-absl::StatusOr<Namespace> Namespace::Parse(absl::string_view spec) {
-  if (spec == "self") return Self();
+std::string Namespace::SpecProblem(absl::string_view spec) {
+  if (spec == "self") return "";
   if (absl::StartsWith(spec, "pid:")) {
     absl::string_view digits = spec.substr(4);
     int pid = 0;
     bool all_digits = !digits.empty() && digits.size() <= 10;
     for (char c : digits) all_digits = all_digits && absl::ascii_isdigit(c);
     if (!all_digits || !absl::SimpleAtoi(digits, &pid) || pid <= 0) {
-      return BadIn(spec, "expected pid:N with N a positive integer");
+      return "expected pid:N with N a positive integer";
     }
+    return "";
+  }
+  if (absl::StartsWith(spec, "path:")) {
+    absl::string_view path = spec.substr(5);
+    if (path.empty()) return "empty path";
+    if (path.find('\0') != absl::string_view::npos) {
+      return "path contains NUL";
+    }
+    if (path[0] != '/') return "path must be absolute";
+    return "";
+  }
+  return "expected self, pid:N or path:P";
+}
+
+absl::StatusOr<Namespace> Namespace::Parse(absl::string_view spec) {
+  if (std::string why = SpecProblem(spec); !why.empty()) {
+    return BadIn(spec, why);
+  }
+  if (spec == "self") return Self();
+  if (absl::StartsWith(spec, "pid:")) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(spec.substr(4), &pid)) return BadIn(spec, "bad pid");
     return Pid(pid);
   }
-  if (absl::StartsWith(spec, "path:")) return Path(spec.substr(5));
-  return BadIn(spec, "expected self, pid:N or path:P");
+  return Path(spec.substr(5));
 }
 
 bool Namespace::is_self() const { return handle_ == nullptr; }
 
 pid_t Namespace::pid() const { return handle_ ? handle_->pid : 0; }
+
+bool Namespace::has_pidns_path() const {
+  return handle_ != nullptr && handle_->kind == Handle::Kind::kPath &&
+         !handle_->pidns_path.empty();
+}
 
 std::string Namespace::Describe() const {
   if (!handle_) return "";

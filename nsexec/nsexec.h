@@ -117,10 +117,18 @@ class Namespace {
   // "self", "pid:N" or "path:P" as accepted by the CLI's --in. Anything else
   // is kInvalidArgument with stage bad_in naming the value.
   static absl::StatusOr<Namespace> Parse(absl::string_view spec);
+  // What is wrong with the form of `spec` ("" when it is well formed), as
+  // Parse would say, without opening anything: for parsers that check a
+  // command line before acting on it.
+  static std::string SpecProblem(absl::string_view spec);
 
   bool is_self() const;
   // The pid this namespace was opened from, or 0.
   pid_t pid() const;
+  // Whether it was opened with Path(mnt_path, pidns_path): the caller named
+  // a PID namespace explicitly, and mount/ runs every mount in it (a child
+  // forked by RunInForked), not only proc.
+  bool has_pidns_path() const;
   // Human description for messages: "" for self, "mount namespace of pid
   // 4242", "mount namespace at /run/netns/x", "mount namespace of pidfd 7".
   std::string Describe() const;

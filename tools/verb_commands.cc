@@ -16,6 +16,7 @@
 #include "absl/types/optional.h"
 #include "base/op_error.h"
 #include "base/status.h"
+#include "mount/command.h"
 #include "mount/flags.h"
 #include "mount/mount.h"
 #include "nsexec/nsexec.h"
@@ -107,52 +108,6 @@ const VerbSpec& SpecOf(Verb verb) {
     if (spec.verb == verb) return spec;
   }
   return kVerbs[0];  // unreachable: every Verb has a spec
-}
-
-// Quotes a command-line value for an error message.
-std::string Quote(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (absl::ascii_isprint(static_cast<unsigned char>(c))) {
-      out += c;
-    } else {
-      absl::StrAppend(
-          &out, "\\x",
-          absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-    }
-  }
-  out += '"';
-  return out;
-}
-
-// Checks the syntax of an --in value without opening anything. Returns ""
-// when it is well formed, else why not.
-std::string CheckInSyntax(absl::string_view spec) {
-  if (spec == "self") return "";
-  if (absl::StartsWith(spec, "pid:")) {
-    absl::string_view n = spec.substr(4);
-    int pid = 0;
-    bool digits = !n.empty() &&
-                  n.find_first_not_of("0123456789") == absl::string_view::npos;
-    if (!digits || !absl::SimpleAtoi(n, &pid) || pid <= 0) {
-      return absl::StrCat("bad --in ", Quote(spec),
-                          ": pid:N needs a positive process id");
-    }
-    return "";
-  }
-  if (absl::StartsWith(spec, "path:")) {
-    absl::string_view p = spec.substr(5);
-    if (p.empty() || p[0] != '/') {
-      return absl::StrCat("bad --in ", Quote(spec),
-                          ": path:P needs an absolute path");
-    }
-    return "";
-  }
-  return absl::StrCat("bad --in ", Quote(spec),
-                      ": expected self, pid:N or path:P");
 }
 
 ParsedVerbCommand UsageError(Verb verb, std::string message) {
@@ -300,7 +255,8 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
     } else if (name == "--in") {
       if (seen_in) return UsageError(verb, "--in given twice");
       seen_in = true;
-      if (std::string why = CheckInSyntax(*value); !why.empty()) {
+      if (std::string why = Namespace::SpecProblem(*value); !why.empty()) {
+        why = absl::StrCat("bad --in ", Quote(*value), ": ", why);
         return UsageError(verb, why);
       }
       cmd.in = *value;
@@ -353,81 +309,54 @@ std::vector<UmountFlag> UmountFlagsOf(const VerbCommand& cmd) {
   return flags;
 }
 
-// `linx remount X --flags private` changes the propagation type, as
-// `mount --make-private X` does: mount(2) takes propagation only on its own
-// call, so a list of nothing but propagation words (plus rec/silent) goes to
-// Mount("", X, "") instead of Remount.
-bool OnlyPropagation(const std::vector<MountFlag>& flags) {
-  bool any = false;
-  for (MountFlag f : flags) {
-    if (IsPropagationFlag(f)) {
-      any = true;
-    } else if (f != MountFlag::kRec && f != MountFlag::kSilent) {
-      return false;
-    }
-  }
-  return any;
-}
-
-absl::Status Perform(const VerbCommand& cmd, const Namespace& in) {
+// The command line as the library's typed command; the executor gives every
+// flag combination its one meaning (`remount X --flags private` is a
+// propagation change there, as for the C ABI and the C++ API).
+Command ToCommand(const VerbCommand& cmd, const Namespace& in) {
   const std::vector<std::string>& op = cmd.operands;
   switch (cmd.verb) {
     case Verb::kMount: {
-      MountOptions o;
-      o.flags = MountFlagsOf(cmd);
-      o.data = cmd.data;
-      o.create = cmd.create;
-      o.in = in;
-      return Mount(op[0], op[1], op[2], o);
+      MountCommand c{op[0], op[1], op[2], {}};
+      c.options.flags = MountFlagsOf(cmd);
+      c.options.data = cmd.data;
+      c.options.create = cmd.create;
+      c.options.in = in;
+      return c;
     }
     case Verb::kBind: {
-      BindOptions o;
-      o.flags = MountFlagsOf(cmd);
-      o.data = cmd.data;
-      o.create = cmd.create;
-      o.in = in;
-      return Bind(op[0], op[1], o);
+      BindCommand c{op[0], op[1], {}};
+      c.options.flags = MountFlagsOf(cmd);
+      c.options.data = cmd.data;
+      c.options.create = cmd.create;
+      c.options.in = in;
+      return c;
     }
     case Verb::kMove: {
-      MoveOptions o;
-      o.in = in;
-      return Move(op[0], op[1], o);
+      MoveCommand c{op[0], op[1], {}};
+      c.options.in = in;
+      return c;
     }
     case Verb::kRemount: {
-      std::vector<MountFlag> flags = MountFlagsOf(cmd);
-      if (OnlyPropagation(flags) && cmd.data.empty()) {
-        MountOptions o;
-        o.flags = std::move(flags);
-        o.in = in;
-        return Mount("", op[0], "", o);
-      }
-      RemountOptions o;
-      o.flags = std::move(flags);
-      o.data = cmd.data;
-      o.in = in;
-      return Remount(op[0], o);
+      RemountCommand c{op[0], {}};
+      c.options.flags = MountFlagsOf(cmd);
+      c.options.data = cmd.data;
+      c.options.in = in;
+      return c;
     }
     case Verb::kUmount: {
-      UmountOptions o;
-      o.flags = UmountFlagsOf(cmd);
-      o.recursive = cmd.recursive;
-      o.in = in;
-      return Umount(op[0], o);
+      UmountCommand c{op[0], {}};
+      c.options.flags = UmountFlagsOf(cmd);
+      c.options.recursive = cmd.recursive;
+      c.options.in = in;
+      return c;
     }
-    case Verb::kPivotRoot: {
-      PivotRootOptions o;
-      o.in = in;
-      return PivotRoot(op[0], op[1], o);
-    }
+    case Verb::kPivotRoot:
     case Verb::kVersion:
       break;
   }
-  return absl::InternalError("unreachable");
-}
-
-bool IsArgumentStage(Stage stage) {
-  return stage == Stage::kBadFlag || stage == Stage::kBadIn ||
-         stage == Stage::kBadArgument;
+  PivotRootCommand c{op[0], op[1], {}};
+  c.options.in = in;
+  return c;
 }
 
 // The message for stderr. Failures are reported as the library words them
@@ -479,7 +408,7 @@ int RunParsedVerbCommand(const VerbCommand& command, std::FILE* out,
   }
   absl::StatusOr<Namespace> in = Namespace::Parse(command.in);
   if (!in.ok()) return ReportFailure(command.verb, in.status(), err);
-  absl::Status status = Perform(command, *in);
+  absl::Status status = Execute(ToCommand(command, *in));
   if (!status.ok()) return ReportFailure(command.verb, status, err);
   return 0;
 }

@@ -1,10 +1,11 @@
-#include "mount/umount_tree.h"
+#include "mount/internal/umount_walk.h"
 
 #include <limits.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,9 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
 #include "base/status.h"
+#include "mount/umount_tree.h"
 #include "mountinfo/mountinfo.h"
 #include "mountinfo/query.h"
-#include "nsexec/nsexec.h"
 
 namespace linx {
 namespace {
@@ -47,15 +48,28 @@ bool GainedChildren(const MountInfo& m) {
   return false;
 }
 
-// The whole walk, on the calling thread, in its own namespace.
-absl::Status UmountTreeHere(const std::string& target,
-                            const UmountOptions& self_opts) {
+}  // namespace
+
+void SetUmountTreePassHookForTesting(std::function<void(int)> hook) {
+  PassHook() = std::move(hook);
+}
+
+namespace mount_internal {
+
+absl::Status UmountTreeHere(
+    const Plan& plan, const UmountPlan& p,
+    absl::FunctionRef<absl::Status(const Plan&)> umount_one) {
+  auto one = [&](const std::string& target) {
+    Plan single = plan;
+    single.call = UmountPlan{target, p.flags, false};
+    return umount_one(single);
+  };
   char buf[PATH_MAX];
-  if (::realpath(target.c_str(), buf) == nullptr) {
-    return Umount(target, self_opts);  // its exact error (ENOENT, ...)
+  if (::realpath(p.target.c_str(), buf) == nullptr) {
+    return one(p.target);  // its exact error (ENOENT, ...)
   }
   const std::string canon = buf;
-  const std::string prefix = absl::StrCat("umount -R ", target, ": ");
+  const std::string prefix = absl::StrCat("umount -R ", p.target, ": ");
   std::optional<int32_t> root_id;
   absl::Status last_stale;
   for (int pass = 1; pass <= kUmountTreeMaxPasses; ++pass) {
@@ -65,7 +79,7 @@ absl::Status UmountTreeHere(const std::string& target,
     if (!root_id) {
       root = FindMountInTable(table, canon);
       if (root == nullptr || root->target != canon) {
-        return Umount(target, self_opts);  // EINVAL: not a mount point
+        return one(p.target);  // EINVAL: not a mount point
       }
       root_id = root->id;
     } else {
@@ -78,7 +92,7 @@ absl::Status UmountTreeHere(const std::string& target,
     order.push_back(root);
     if (PassHook()) PassHook()(pass);
     for (const MountInfo* m : order) {
-      absl::Status s = Umount(m->target, self_opts);
+      absl::Status s = one(m->target);
       if (s.ok()) continue;
       if (IsStale(s) || (IsBusy(s) && GainedChildren(*m))) {
         last_stale = PrefixStatus(s, prefix);
@@ -96,46 +110,12 @@ absl::Status UmountTreeHere(const std::string& target,
         last_stale,
         absl::StrCat("gave up after ", kUmountTreeMaxPasses, " passes: "));
   }
-  OpError e;
-  e.operation = "umount";
-  e.stage = Stage::kUmount;
-  e.errno_value = EAGAIN;
-  e.value = target;
   return MakeOpError(
-      e, absl::StrCat(prefix, "the tree kept changing; still mounted after ",
-                      kUmountTreeMaxPasses,
-                      " passes: ", ErrnoDescription(EAGAIN)));
+      {"umount", Stage::kUmount, EAGAIN, p.target},
+      absl::StrCat(prefix, "the tree kept changing; still mounted after ",
+                   kUmountTreeMaxPasses,
+                   " passes: ", ErrnoDescription(EAGAIN)));
 }
 
-}  // namespace
-
-void SetUmountTreePassHookForTesting(std::function<void(int)> hook) {
-  PassHook() = std::move(hook);
-}
-
-absl::Status UmountTree(absl::string_view target, const UmountOptions& opts) {
-  const bool detach = std::find(opts.flags.begin(), opts.flags.end(),
-                                UmountFlag::kDetach) != opts.flags.end();
-  // Bad arguments, and a relative path into another namespace, are
-  // Umount's to reject (before any syscall); MNT_DETACH takes the whole
-  // tree in one call.
-  if (detach || target.empty() ||
-      target.find('\0') != absl::string_view::npos ||
-      (!opts.in.is_self() && target[0] != '/')) {
-    return Umount(target, opts);
-  }
-  UmountOptions self_opts = opts;
-  self_opts.in = Namespace::Self();
-  self_opts.recursive = false;  // each mount of the tree on its own
-  std::string t(target);
-  if (opts.in.is_self()) return UmountTreeHere(t, self_opts);
-  absl::Status s =
-      RunIn(opts.in, "umount", [&] { return UmountTreeHere(t, self_opts); });
-  if (!s.ok() && GetOpError(s) && GetOpError(s)->stage != Stage::kUmount) {
-    return PrefixStatus(s, absl::StrCat("umount -R ", target, " in ",
-                                        opts.in.Describe(), ": "));
-  }
-  return s;
-}
-
+}  // namespace mount_internal
 }  // namespace linx

@@ -1,0 +1,122 @@
+// command: every verb as a typed value, and the one executor that runs
+// them. The C++ verbs (mount/mount.h), Batch, UmountTree, the CLI and the C
+// ABI all build a Command and hand it to Execute, so one request has one
+// meaning everywhere.
+//
+//   linx::BindCommand bind{"/srv/data", "/run/c1/rootfs/data"};
+//   bind.options.flags = {linx::MountFlag::kRo};
+//   RETURN_IF_ERROR(linx::Execute(bind));
+//
+//   // A raw mount(2)-style request (what the C ABI receives), dispatched in
+//   // the kernel's order: MS_REMOUNT, then MS_BIND, then MS_MOVE, else a new
+//   // mount (a propagation change when only propagation flags are given).
+//   ASSIGN_OR_RETURN(linx::Command c,
+//                    linx::CommandFromMountCall("", "/mnt", "",
+//                                               MS_REMOUNT | MS_PRIVATE, "",
+//                                               false,
+//                                               linx::Namespace::Self()));
+//   RETURN_IF_ERROR(linx::Execute(c));  // mount(NULL, "/mnt", NULL,
+//   MS_PRIVATE, NULL)
+//
+// The pipeline behind Execute (docs/mount.md has the diagram):
+//   1. check: strings (NUL, length, empty, absolute in another namespace),
+//      flags (known, one propagation type, one atime mode, the verb's own
+//      rules) — failures are bad_argument / bad_flag, before any syscall;
+//   2. kernel rules, each in one place: a bind's per-mount flags need a
+//      follow-up MS_REMOUNT|MS_BIND that keeps the flags in force (locked
+//      flags); propagation is always its own call, after the main one (the
+//      main call is skipped when nothing but propagation was asked); a
+//      recursive bind gets its flags on the whole tree (mount_setattr(2),
+//      else a submount walk);
+//   3. where it runs: the calling thread (Self; never for pivot_root), an
+//      nsexec worker (another namespace, pivot_root), or a child forked into
+//      the target's PID namespace (proc into another namespace, and every
+//      mount when the namespace was opened with an explicit pidns_path);
+//   4. the syscalls, undoing a new mount when a follow-up fails;
+//   5. the error: the call written out, the namespace, the stage, the errno
+//      and a hint (mount/mount.h, "Errors").
+#ifndef LINX_MOUNT_COMMAND_H_
+#define LINX_MOUNT_COMMAND_H_
+
+#include <string>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "mount/mount.h"
+#include "nsexec/nsexec.h"
+
+namespace linx {
+
+// mount(2) of a new filesystem, or a propagation change (Mount()).
+struct MountCommand {
+  std::string source, target, fstype;
+  MountOptions options;
+};
+
+// A bind mount (Bind()); with `source_from_caller`, BindFromHost(): the
+// source is a path of the caller's namespace, cloned on the calling thread.
+struct BindCommand {
+  std::string source, target;
+  BindOptions options;
+  bool source_from_caller = false;
+};
+
+struct MoveCommand {
+  std::string source, target;
+  MoveOptions options;
+};
+
+struct RemountCommand {
+  std::string target;
+  RemountOptions options;
+};
+
+// With options.recursive, the whole tree (UmountTree()).
+struct UmountCommand {
+  std::string target;
+  UmountOptions options;
+};
+
+struct PivotRootCommand {
+  std::string new_root, put_old;
+  PivotRootOptions options;
+};
+
+using Command = std::variant<MountCommand, BindCommand, MoveCommand,
+                             RemountCommand, UmountCommand, PivotRootCommand>;
+
+// "mount", "bind", "move", "remount", "umount" or "pivot_root".
+const char* OperationOf(const Command& command);
+
+// Runs `command` in the namespace of its options' `in`. The verbs of
+// mount/mount.h are this with the matching command.
+absl::Status Execute(const Command& command);
+
+// Runs `steps` in `in`, in order, in as few trips as possible (one worker
+// for a run of ordinary steps; a forked child for each step that needs the
+// target's PID namespace), stopping at the first failure, which is prefixed
+// "step K of N: ". Every step is checked before the first trip; a step's own
+// `in` must be Self (bad_argument otherwise). Batch::Run is this.
+absl::Status ExecuteBatch(absl::Span<const Command> steps, const Namespace& in);
+
+// The command a raw mount(2) request means, decided in the kernel's order
+// (fs/namespace.c path_mount): MS_REMOUNT → RemountCommand (with MS_BIND:
+// per-mount flags only), else MS_BIND → BindCommand, else MS_MOVE →
+// MoveCommand (MS_REC and MS_SILENT are the only other bits allowed), else
+// MountCommand (a propagation change when only propagation bits, MS_REC and
+// MS_SILENT are set). The legacy magic 0xC0ED0000 in the upper 16 bits is
+// dropped. Unknown bits → bad_flag naming them; `create` with a remount or a
+// move → bad_argument.
+absl::StatusOr<Command> CommandFromMountCall(absl::string_view source,
+                                             absl::string_view target,
+                                             absl::string_view fstype,
+                                             unsigned long flags,
+                                             absl::string_view data,
+                                             bool create, const Namespace& in);
+
+}  // namespace linx
+
+#endif  // LINX_MOUNT_COMMAND_H_

@@ -1,0 +1,278 @@
+// The one executor: every Command of every front end runs through Execute or
+// ExecuteBatch (mount/command.h has the pipeline).
+#include <fcntl.h>
+#include <sys/mount.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/op_error.h"
+#include "base/status.h"
+#include "base/syscalls.h"
+#include "base/unique_fd.h"
+#include "mount/command.h"
+#include "mount/flags.h"
+#include "mount/internal/calls.h"
+#include "mount/internal/forked.h"
+#include "mount/internal/pivot_root.h"
+#include "mount/internal/plan.h"
+#include "mount/internal/render.h"
+#include "mount/internal/umount_walk.h"
+
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+
+namespace linx {
+namespace {
+
+using mount_internal::BindPlan;
+using mount_internal::Plan;
+using mount_internal::Where;
+
+// Runs a plan on the calling thread, which is already where it must run.
+absl::Status ExecHere(const Plan& plan) {
+  using namespace mount_internal;  // NOLINT: the Exec* family
+  return std::visit(
+      [&](const auto& p) -> absl::Status {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, NewMountPlan>) {
+          return ExecMount(plan, p);
+        } else if constexpr (std::is_same_v<T, BindPlan>) {
+          return ExecBind(plan, p);
+        } else if constexpr (std::is_same_v<T, MovePlan>) {
+          return ExecMove(plan, p);
+        } else if constexpr (std::is_same_v<T, RemountPlan>) {
+          return ExecRemount(plan, p);
+        } else if constexpr (std::is_same_v<T, UmountPlan>) {
+          if (!p.recursive) return ExecUmount(plan, p);
+          return UmountTreeHere(plan, p, [](const Plan& one) {
+            return ExecUmount(one, std::get<UmountPlan>(one.call));
+          });
+        } else {
+          return ExecPivotRoot(plan, p);
+        }
+      },
+      plan.call);
+}
+
+// A bind whose source is a path of the caller's namespace: after setns the
+// caller's paths are invisible, so the source is cloned here, on the
+// calling thread: open_tree(2) (5.2+) makes a detached copy that the worker
+// attaches with move_mount(2).
+absl::Status OpenSourceTree(Plan& plan) {
+  auto* bind = std::get_if<BindPlan>(&plan.call);
+  if (bind == nullptr || !bind->from_caller) return absl::OkStatus();
+  unsigned flags = sys::kOpenTreeClone | OPEN_TREE_CLOEXEC |
+                   (bind->rec ? sys::kAtRecursive : 0);
+  int fd = sys::OpenTree(AT_FDCWD, bind->source.c_str(), flags);
+  if (fd < 0) {
+    int err = errno;
+    Plan here = plan;
+    here.in_suffix = "";
+    return mount_internal::CallError(
+        here,
+        absl::StrCat("open_tree(AT_FDCWD, ", Quote(bind->source),
+                     ", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC",
+                     bind->rec ? "|AT_RECURSIVE" : "", ")"),
+        Stage::kMount, err);
+  }
+  bind->tree = std::make_shared<UniqueFd>(fd);
+  return absl::OkStatus();
+}
+
+// A failure before the plan ran (open_ns, unshare, setns, thread) names the
+// call it was about.
+absl::Status NameTheCall(const absl::Status& s, const Plan& plan) {
+  return PrefixStatus(
+      s, absl::StrCat(mount_internal::PrimaryCall(plan), plan.in_suffix, ": "));
+}
+
+absl::Status Run(Plan plan, const Namespace& in) {
+  RETURN_IF_ERROR(OpenSourceTree(plan));
+  switch (plan.where) {
+    case Where::kCaller:
+      return ExecHere(plan);
+    case Where::kForked:
+      return mount_internal::RunForked(plan, in);
+    case Where::kWorker:
+      break;
+  }
+  bool ran = false;
+  absl::Status s = RunIn(in, plan.operation, [&]() -> absl::Status {
+    ran = true;
+    return ExecHere(plan);
+  });
+  if (!s.ok() && !ran) s = NameTheCall(s, plan);
+  return s;
+}
+
+// The legacy magic number callers may still put in the upper 16 bits;
+// mount(2): "discarded" when present (fs/namespace.c).
+constexpr unsigned long kMgcMask = 0xffff0000UL;
+constexpr unsigned long kMgcVal = 0xC0ED0000UL;
+
+std::vector<MountFlag> Without(const std::vector<MountFlag>& flags,
+                               MountFlag drop) {
+  std::vector<MountFlag> out;
+  for (MountFlag f : flags) {
+    if (f != drop) out.push_back(f);
+  }
+  return out;
+}
+
+bool Has(const std::vector<MountFlag>& flags, MountFlag f) {
+  return std::find(flags.begin(), flags.end(), f) != flags.end();
+}
+
+}  // namespace
+
+const char* OperationOf(const Command& command) {
+  struct Name {
+    const char* operator()(const MountCommand&) const { return "mount"; }
+    const char* operator()(const BindCommand&) const { return "bind"; }
+    const char* operator()(const MoveCommand&) const { return "move"; }
+    const char* operator()(const RemountCommand&) const { return "remount"; }
+    const char* operator()(const UmountCommand&) const { return "umount"; }
+    const char* operator()(const PivotRootCommand&) const {
+      return "pivot_root";
+    }
+  };
+  return std::visit(Name{}, command);
+}
+
+absl::Status Execute(const Command& command) {
+  const Namespace& in = mount_internal::InOf(command);
+  ASSIGN_OR_RETURN(Plan plan, mount_internal::MakePlan(command, in));
+  return Run(std::move(plan), in);
+}
+
+absl::Status ExecuteBatch(absl::Span<const Command> steps,
+                          const Namespace& in) {
+  const size_t n = steps.size();
+  auto step_prefix = [n](size_t i) {
+    return absl::StrCat("step ", i + 1, " of ", n, ": ");
+  };
+  // Everything is checked, and every caller-side source opened, before the
+  // first trip.
+  std::vector<Plan> plans;
+  plans.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!mount_internal::InOf(steps[i]).is_self()) {
+      return PrefixStatus(
+          BadArgumentError(OperationOf(steps[i]), "in",
+                           "of a batch step must be Namespace::Self(); the "
+                           "batch's namespace is the argument of Run()"),
+          step_prefix(i));
+    }
+    absl::StatusOr<Plan> plan = mount_internal::MakePlan(steps[i], in);
+    if (!plan.ok()) return PrefixStatus(plan.status(), step_prefix(i));
+    plans.push_back(*std::move(plan));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    absl::Status s = OpenSourceTree(plans[i]);
+    if (!s.ok()) return PrefixStatus(s, step_prefix(i));
+  }
+  // Trips: a run of steps that may share a thread shares one worker (or,
+  // in the caller's namespace, the worker pivot_root needs); a forked step
+  // is its own trip.
+  size_t i = 0;
+  while (i < n) {
+    if (plans[i].where == Where::kForked) {
+      absl::Status s = mount_internal::RunForked(plans[i], in);
+      if (!s.ok()) return PrefixStatus(s, step_prefix(i));
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < n && plans[end].where != Where::kForked) ++end;
+    size_t failed = i;
+    bool ran = false;
+    absl::Status s = RunIn(in, "batch", [&]() -> absl::Status {
+      ran = true;
+      for (size_t k = i; k < end; ++k) {
+        failed = k;
+        RETURN_IF_ERROR(ExecHere(plans[k]));
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) {
+      if (!ran) s = NameTheCall(s, plans[i]);
+      return PrefixStatus(s, step_prefix(failed));
+    }
+    i = end;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Command> CommandFromMountCall(absl::string_view source,
+                                             absl::string_view target,
+                                             absl::string_view fstype,
+                                             unsigned long bits,
+                                             absl::string_view data,
+                                             bool create, const Namespace& in) {
+  if ((bits & kMgcMask) == kMgcVal) bits &= ~kMgcMask;
+  ASSIGN_OR_RETURN(std::vector<MountFlag> flags, MountFlagsFromBits(bits));
+  // The kernel's order (path_mount in fs/namespace.c): remount, then bind,
+  // then propagation, then move, else a new mount.
+  if (Has(flags, MountFlag::kRemount)) {
+    if (create) {
+      return BadArgumentError("remount", "create_target",
+                              "applies to new mounts and binds");
+    }
+    RemountCommand c;
+    c.target = std::string(target);
+    c.options.flags = Without(flags, MountFlag::kRemount);
+    c.options.data = std::string(data);
+    c.options.in = in;
+    return Command(std::move(c));
+  }
+  if (Has(flags, MountFlag::kBind)) {
+    BindCommand c;
+    c.source = std::string(source);
+    c.target = std::string(target);
+    c.options.flags = Without(flags, MountFlag::kBind);
+    c.options.data = std::string(data);
+    c.options.create = create;
+    c.options.in = in;
+    return Command(std::move(c));
+  }
+  if (Has(flags, MountFlag::kMove)) {
+    for (MountFlag f : flags) {
+      if (f != MountFlag::kMove && f != MountFlag::kSilent &&
+          f != MountFlag::kRec) {
+        return MakeOpError({"move", Stage::kBadFlag, 0, MountFlagBitName(f)},
+                           absl::StrCat("move: MS_MOVE takes no other flags, "
+                                        "got ",
+                                        RenderMountFlags(bits)));
+      }
+    }
+    if (create) {
+      return BadArgumentError("move", "create_target",
+                              "applies to new mounts and binds");
+    }
+    MoveCommand c;
+    c.source = std::string(source);
+    c.target = std::string(target);
+    c.options.in = in;
+    return Command(std::move(c));
+  }
+  // A new mount, or a propagation change (the plan makes it its own call).
+  MountCommand c;
+  c.source = std::string(source);
+  c.target = std::string(target);
+  c.fstype = std::string(fstype);
+  c.options.flags = std::move(flags);
+  c.options.data = std::string(data);
+  c.options.create = create;
+  c.options.in = in;
+  return Command(std::move(c));
+}
+
+}  // namespace linx

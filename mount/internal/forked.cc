@@ -1,0 +1,198 @@
+#include "mount/internal/forked.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "base/op_error.h"
+#include "base/syscalls.h"
+#include "mount/internal/render.h"
+
+namespace linx::mount_internal {
+namespace {
+
+// Everything the child needs, prepared before the fork: it may run only
+// async-signal-safe code (no allocation, no locks).
+struct ForkedArgs {
+  const char* target = nullptr;
+  bool create = false;
+  enum class Main { kNone, kMount, kMoveMount } main = Main::kNone;
+  const char* source = nullptr;
+  const char* fstype = nullptr;
+  const char* data = nullptr;
+  unsigned long flags = 0;
+  int tree_fd = -1;
+  bool makes_mount = false;  // the main call attaches a new mount
+  unsigned long per_mount = 0;
+  bool rec = false;
+  unsigned long propagation = 0;
+};
+
+const char* CStr(const std::string& s) {
+  return s.empty() ? nullptr : s.c_str();
+}
+
+// statfs(2) f_flags (ST_*) as MS_* per-mount bits.
+unsigned long InForce(const struct statfs& st) {
+  unsigned long out = 0;
+  if (st.f_flags & ST_RDONLY) out |= MS_RDONLY;
+  if (st.f_flags & ST_NOSUID) out |= MS_NOSUID;
+  if (st.f_flags & ST_NODEV) out |= MS_NODEV;
+  if (st.f_flags & ST_NOEXEC) out |= MS_NOEXEC;
+  if (st.f_flags & ST_NOATIME) out |= MS_NOATIME;
+  if (st.f_flags & ST_NODIRATIME) out |= MS_NODIRATIME;
+  if (st.f_flags & ST_RELATIME) out |= MS_RELATIME;
+  return out;
+}
+
+// The per-mount follow-up of a bind (per_mount.cc has the kernel rules).
+int PerMount(const ForkedArgs* a) {
+  constexpr unsigned long kAtime =
+      MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+  if (a->rec) {
+    sys::MountAttr attr;
+    if (a->per_mount & MS_RDONLY) attr.attr_set |= sys::kMountAttrRdonly;
+    if (a->per_mount & MS_NOSUID) attr.attr_set |= sys::kMountAttrNosuid;
+    if (a->per_mount & MS_NODEV) attr.attr_set |= sys::kMountAttrNodev;
+    if (a->per_mount & MS_NOEXEC) attr.attr_set |= sys::kMountAttrNoexec;
+    if (a->per_mount & MS_NODIRATIME) {
+      attr.attr_set |= sys::kMountAttrNodiratime;
+    }
+    if (a->per_mount & MS_NOATIME) attr.attr_set |= sys::kMountAttrNoatime;
+    if (a->per_mount & MS_STRICTATIME) {
+      attr.attr_set |= sys::kMountAttrStrictatime;
+    }
+    if (a->per_mount & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
+      attr.attr_clr = sys::kMountAttrAtimeMask;
+    }
+    return sys::MountSetattr(AT_FDCWD, a->target, sys::kAtRecursive, &attr) == 0
+               ? 0
+               : errno;
+  }
+  struct statfs st;
+  if (::statfs(a->target, &st) != 0) return errno;
+  unsigned long keep = InForce(st);
+  if (a->per_mount & kAtime) keep &= ~kAtime;
+  unsigned long flags = MS_REMOUNT | MS_BIND | a->per_mount | keep;
+  return ::mount(nullptr, a->target, nullptr, flags, nullptr) == 0 ? 0 : errno;
+}
+
+StageErrno ForkedCalls(void* arg) {
+  const ForkedArgs* a = static_cast<const ForkedArgs*>(arg);
+  bool created = false;
+  if (a->create) {
+    int fd = ::open(a->target,
+                    O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      created = true;
+      ::close(fd);
+    } else if (errno != EEXIST) {
+      return {Stage::kCreate, errno};
+    }
+  }
+  int err = 0;
+  if (a->main == ForkedArgs::Main::kMount &&
+      ::mount(a->source, a->target, a->fstype, a->flags, a->data) != 0) {
+    err = errno;
+  } else if (a->main == ForkedArgs::Main::kMoveMount &&
+             sys::MoveMount(a->tree_fd, "", AT_FDCWD, a->target,
+                            sys::kMoveMountFEmptyPath) != 0) {
+    err = errno;
+  }
+  if (err != 0) {
+    if (created) ::unlink(a->target);
+    return {Stage::kMount, err};
+  }
+  if (a->per_mount != 0) err = PerMount(a);
+  if (err == 0 && a->propagation != 0 &&
+      ::mount(nullptr, a->target, nullptr, a->propagation, nullptr) != 0) {
+    err = errno;
+  }
+  if (err != 0) {
+    if (a->makes_mount) ::umount2(a->target, MNT_DETACH);
+    if (created) ::unlink(a->target);
+    return {Stage::kMount, err};
+  }
+  return {Stage::kNone, 0};
+}
+
+struct ArgsOf {
+  ForkedArgs operator()(const NewMountPlan& p) const {
+    ForkedArgs a;
+    a.target = p.target.c_str();
+    a.create = p.create;
+    if (p.main_call) a.main = ForkedArgs::Main::kMount;
+    a.source = CStr(p.source);
+    a.fstype = CStr(p.fstype);
+    a.data = CStr(p.data);
+    a.flags = p.flags;
+    a.makes_mount = p.main_call && (p.flags & (MS_REMOUNT | MS_MOVE)) == 0;
+    a.propagation = p.propagation;
+    return a;
+  }
+  ForkedArgs operator()(const BindPlan& p) const {
+    ForkedArgs a;
+    a.target = p.target.c_str();
+    a.create = p.create;
+    if (p.from_caller) {
+      a.main = ForkedArgs::Main::kMoveMount;
+      a.tree_fd = p.tree ? p.tree->get() : -1;
+    } else {
+      a.main = ForkedArgs::Main::kMount;
+      a.source = p.source.c_str();
+      a.data = CStr(p.data);
+      a.flags = MS_BIND | (p.rec ? MS_REC : 0);
+    }
+    a.makes_mount = true;
+    a.per_mount = p.per_mount;
+    a.rec = p.rec;
+    a.propagation = p.propagation;
+    return a;
+  }
+  ForkedArgs operator()(const MovePlan& p) const {
+    ForkedArgs a;
+    a.target = p.target.c_str();
+    a.main = ForkedArgs::Main::kMount;
+    a.source = p.source.c_str();
+    a.flags = MS_MOVE;
+    return a;
+  }
+  ForkedArgs operator()(const RemountPlan& p) const {
+    ForkedArgs a;
+    a.target = p.target.c_str();
+    if (p.main_call) a.main = ForkedArgs::Main::kMount;
+    a.data = CStr(p.data);
+    a.flags = p.flags;
+    a.propagation = p.propagation;
+    return a;
+  }
+  ForkedArgs operator()(const UmountPlan& p) const { return {}; }
+  ForkedArgs operator()(const PivotRootPlan& p) const { return {}; }
+};
+
+}  // namespace
+
+absl::Status RunForked(const Plan& plan, const Namespace& in) {
+  ForkedArgs args = std::visit(ArgsOf{}, plan.call);
+  if (args.target == nullptr) {
+    return absl::InternalError("a forked plan must be a mount");
+  }
+  absl::Status s = RunInForked(in, plan.operation, &ForkedCalls, &args);
+  if (s.ok()) return s;
+  std::optional<OpError> e = GetOpError(s);
+  if (e.has_value() && e->stage != Stage::kNone && e->errno_value != 0) {
+    return CallError(plan, PrimaryCall(plan), e->stage, e->errno_value,
+                     MainCallHint(plan, e->errno_value));
+  }
+  return PrefixStatus(s, absl::StrCat(PrimaryCall(plan), plan.in_suffix, ": "));
+}
+
+}  // namespace linx::mount_internal

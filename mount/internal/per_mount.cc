@@ -1,0 +1,173 @@
+#include "mount/internal/per_mount.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+
+#include <atomic>
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/op_error.h"
+#include "base/status.h"
+#include "base/syscalls.h"
+#include "mount/flags.h"
+#include "mount/internal/hooks.h"
+#include "mount/internal/render.h"
+#include "mountinfo/mountinfo.h"
+#include "mountinfo/query.h"
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+#ifndef ST_NOSYMFOLLOW
+#define ST_NOSYMFOLLOW 256
+#endif
+
+namespace linx::mount_internal {
+namespace {
+
+constexpr unsigned long kAtimeBits =
+    MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+
+std::atomic<bool> g_no_mount_setattr{false};
+
+// mount(2), "Changing the mount flags of a bind mount": MS_REMOUNT|MS_BIND
+// sets exactly the per-mount flags given. Flags already in force are added
+// so none is cleared by accident — and so the call works where they are
+// locked (mount_namespaces(7): a mount that came from a more privileged
+// namespace keeps MNT_LOCK_{READONLY,NOSUID,NODEV,NOEXEC,ATIME}; trying to
+// clear one fails with EPERM; util-linux#1705, runc#1229). Atime flags in
+// force are kept only when the caller asked for none.
+absl::Status RemountBindKeeping(const Plan& plan, const BindPlan& bind,
+                                const std::string& path) {
+  std::variant<unsigned long, int> got = PerMountFlagsInForce(path);
+  if (const int* err = std::get_if<int>(&got)) {
+    return CallError(plan, absl::StrCat("statvfs(", Quote(path), ")"),
+                     Stage::kMount, *err);
+  }
+  const unsigned long in_force = std::get<unsigned long>(got);
+  unsigned long keep = in_force;
+  if ((bind.per_mount & kAtimeBits) != 0) keep &= ~kAtimeBits;
+  unsigned long flags = MS_REMOUNT | MS_BIND | bind.per_mount | keep;
+  if (::mount(nullptr, path.c_str(), nullptr, flags, nullptr) != 0) {
+    int err = errno;
+    std::string hint;
+    if (err == EPERM) {
+      hint = absl::StrCat(
+          "a locked flag would change (mount_namespaces(7): flags of a "
+          "mount from a more privileged namespace are locked); in force: ",
+          RenderMountFlags(in_force));
+    }
+    return CallError(plan, MountCall("", path, "", flags, ""), Stage::kMount,
+                     err, hint);
+  }
+  return absl::OkStatus();
+}
+
+// The mount points of the mount at `target` and of every mount below it,
+// parents first, read from /proc/thread-self/mountinfo (the reading thread's
+// view, so this works on a worker in another namespace).
+absl::StatusOr<std::vector<std::string>> MountTree(const Plan& plan,
+                                                   const std::string& target) {
+  char real[PATH_MAX];
+  if (::realpath(target.c_str(), real) == nullptr) {
+    int err = errno;
+    return CallError(plan, absl::StrCat("realpath(", Quote(target), ")"),
+                     Stage::kMount, err);
+  }
+  ASSIGN_OR_RETURN(MountTable t, ReadMountInfo());
+  std::vector<MountInfo> table = t.ToMountInfos();
+  std::vector<std::string> out;
+  const MountInfo* top = FindMountInTable(table, real);
+  if (top == nullptr || top->target != real) return out;
+  out.push_back(real);
+  for (const MountInfo* m : DescendantsOf(table, top->id)) {
+    out.push_back(m->target);
+  }
+  return out;
+}
+
+// mount_setattr(2) (5.12+) on the whole tree in one call. It only sets what
+// is asked (attr_clr = 0 except the atime field), so locked flags stay as
+// they are. Returns ENOSYS as `*unsupported` instead of an error.
+absl::Status SetattrRecursive(const Plan& plan, const BindPlan& bind,
+                              bool* unsupported) {
+  sys::MountAttr attr;
+  std::vector<const char*> names;
+  auto add = [&](unsigned long ms, uint64_t a, const char* name) {
+    if (bind.per_mount & ms) {
+      attr.attr_set |= a;
+      names.push_back(name);
+    }
+  };
+  add(MS_RDONLY, sys::kMountAttrRdonly, "MOUNT_ATTR_RDONLY");
+  add(MS_NOSUID, sys::kMountAttrNosuid, "MOUNT_ATTR_NOSUID");
+  add(MS_NODEV, sys::kMountAttrNodev, "MOUNT_ATTR_NODEV");
+  add(MS_NOEXEC, sys::kMountAttrNoexec, "MOUNT_ATTR_NOEXEC");
+  add(MS_NODIRATIME, sys::kMountAttrNodiratime, "MOUNT_ATTR_NODIRATIME");
+  add(MS_NOATIME, sys::kMountAttrNoatime, "MOUNT_ATTR_NOATIME");
+  add(MS_STRICTATIME, sys::kMountAttrStrictatime, "MOUNT_ATTR_STRICTATIME");
+  if (bind.per_mount & MS_RELATIME) names.push_back("MOUNT_ATTR_RELATIME");
+  if (bind.per_mount & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
+    // mount_setattr(2): an atime change must clear the whole atime field.
+    attr.attr_clr = sys::kMountAttrAtimeMask;
+  }
+  if (sys::MountSetattr(AT_FDCWD, bind.target.c_str(), sys::kAtRecursive,
+                        &attr) == 0) {
+    return absl::OkStatus();
+  }
+  int err = errno;
+  if (err == ENOSYS) {
+    *unsupported = true;
+    return absl::OkStatus();
+  }
+  std::string set;
+  for (const char* n : names) absl::StrAppend(&set, set.empty() ? "" : "|", n);
+  return CallError(
+      plan,
+      absl::StrCat("mount_setattr(AT_FDCWD, ", Quote(bind.target),
+                   ", AT_RECURSIVE, {attr_set=", set,
+                   attr.attr_clr ? ", attr_clr=MOUNT_ATTR__ATIME" : "", "})"),
+      Stage::kMount, err);
+}
+
+}  // namespace
+
+std::variant<unsigned long, int> PerMountFlagsInForce(const std::string& path) {
+  struct statvfs sv;
+  if (::statvfs(path.c_str(), &sv) != 0) return errno;
+  unsigned long in_force = 0;
+  if (sv.f_flag & ST_RDONLY) in_force |= MS_RDONLY;
+  if (sv.f_flag & ST_NOSUID) in_force |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) in_force |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) in_force |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) in_force |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) in_force |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) in_force |= MS_RELATIME;
+  if (sv.f_flag & ST_NOSYMFOLLOW) in_force |= MS_NOSYMFOLLOW;
+  return in_force;
+}
+
+absl::Status ApplyPerMount(const Plan& plan, const BindPlan& bind) {
+  if (bind.per_mount == 0) return absl::OkStatus();
+  if (!bind.rec) return RemountBindKeeping(plan, bind, bind.target);
+  if (!ForceSubmountWalk() && !g_no_mount_setattr.load()) {
+    bool unsupported = false;
+    RETURN_IF_ERROR(SetattrRecursive(plan, bind, &unsupported));
+    if (!unsupported) return absl::OkStatus();
+    g_no_mount_setattr.store(true);  // probed once: a kernel before 5.12
+  }
+  // Before 5.12: the same remount on every mount of the tree, top first.
+  ASSIGN_OR_RETURN(std::vector<std::string> tree, MountTree(plan, bind.target));
+  for (const std::string& path : tree) {
+    RETURN_IF_ERROR(RemountBindKeeping(plan, bind, path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace linx::mount_internal

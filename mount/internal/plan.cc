@@ -1,0 +1,324 @@
+#include "mount/internal/plan.h"
+
+#include <limits.h>
+#include <sys/mount.h>
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/op_error.h"
+#include "base/status.h"
+#include "mount/flags.h"
+
+namespace linx::mount_internal {
+namespace {
+
+constexpr size_t kMaxPathBytes = PATH_MAX - 1;
+
+// Per-mount flags: what MS_REMOUNT|MS_BIND can change (mount(2), "Changing
+// the mount flags of a bind mount" / "Remounting an existing mount").
+constexpr unsigned long kAtimeBits =
+    MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+constexpr unsigned long kPerMountBits =
+    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | kAtimeBits;
+constexpr unsigned long kPropagationBits =
+    MS_PRIVATE | MS_SHARED | MS_SLAVE | MS_UNBINDABLE;
+
+absl::Status BadFlag(const char* op, absl::string_view value,
+                     absl::string_view problem) {
+  return MakeOpError({op, Stage::kBadFlag, 0, std::string(value)},
+                     absl::StrCat(op, ": ", problem));
+}
+
+enum class PathKind {
+  kOptional,  // may be empty (mount's source, data); need not be absolute
+  kPath,      // required; absolute unless in the caller's namespace
+};
+
+absl::Status CheckString(const char* op, absl::string_view name,
+                         absl::string_view value, PathKind kind,
+                         const Namespace& in) {
+  if (value.find('\0') != absl::string_view::npos) {
+    return BadArgumentError(op, name,
+                            absl::StrCat(Quote(value), " contains a NUL byte"));
+  }
+  if (value.size() > kMaxPathBytes) {
+    return BadArgumentError(op, name,
+                            absl::StrCat("is longer than ", kMaxPathBytes,
+                                         " bytes (", value.size(), ")"));
+  }
+  if (kind == PathKind::kPath) {
+    if (value.empty()) return BadArgumentError(op, name, "is empty");
+    // setns(2) resets the worker's cwd to the namespace's root, so a
+    // relative path there means nothing the caller could have meant.
+    if (!in.is_self() && value[0] != '/') {
+      return BadArgumentError(
+          op, name,
+          absl::StrCat(Quote(value), " must be absolute in ", in.Describe()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMountFlags(const char* op,
+                             const std::vector<MountFlag>& flags) {
+  for (MountFlag f : flags) {
+    int i = static_cast<int>(f);
+    if (i < 0 || i > static_cast<int>(MountFlag::kLazytime)) {
+      return BadFlag(op, absl::StrCat("MountFlag(", i, ")"),
+                     absl::StrCat("unknown mount flag value ", i));
+    }
+  }
+  // mount_namespaces(7): one propagation type per call.
+  std::vector<MountFlag> props;
+  for (MountFlag f : flags) {
+    if (IsPropagationFlag(f)) props.push_back(f);
+  }
+  if (std::set<MountFlag>(props.begin(), props.end()).size() > 1) {
+    std::string words = JoinMountFlags(props);
+    return BadFlag(op, words,
+                   absl::StrCat("at most one propagation flag (got ", words,
+                                "); mount_namespaces(7)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOneAtime(const char* op, unsigned long bits) {
+  unsigned long atime = bits & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME);
+  if (atime != 0 && (atime & (atime - 1)) != 0) {
+    return BadFlag(
+        op, RenderMountFlags(atime),
+        absl::StrCat("contradictory atime flags ", RenderMountFlags(atime)));
+  }
+  return absl::OkStatus();
+}
+
+// The kernel rule every verb shares (mount_namespaces(7)): a propagation
+// type cannot be combined with other changes in one mount(2) call, so it is
+// split off into its own call mount(NULL, target, NULL, MS_<type>[|MS_REC|
+// MS_SILENT], NULL), made after the main one. When nothing but propagation
+// was asked, the main call is skipped (what mount(8) --make-* does).
+struct Split {
+  unsigned long main = 0;         // the bits left for the main call
+  unsigned long propagation = 0;  // the propagation call's bits, or 0
+  bool only_propagation = false;
+};
+Split SplitPropagation(unsigned long bits) {
+  Split s;
+  unsigned long prop = bits & kPropagationBits;
+  s.main = bits & ~kPropagationBits;
+  if (prop != 0) s.propagation = prop | (s.main & (MS_REC | MS_SILENT));
+  s.only_propagation = prop != 0 && (s.main & ~(MS_REC | MS_SILENT)) == 0;
+  return s;
+}
+
+absl::StatusOr<Plan> PlanMount(const MountCommand& c, const Namespace& in) {
+  const char* op = "mount";
+  const MountOptions& o = c.options;
+  RETURN_IF_ERROR(CheckString(op, "source", c.source, PathKind::kOptional, in));
+  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath, in));
+  RETURN_IF_ERROR(CheckString(op, "fstype", c.fstype, PathKind::kOptional, in));
+  RETURN_IF_ERROR(CheckString(op, "data", o.data, PathKind::kOptional, in));
+  RETURN_IF_ERROR(CheckMountFlags(op, o.flags));
+  NewMountPlan p;
+  p.source = c.source;
+  p.target = c.target;
+  p.fstype = c.fstype;
+  p.data = o.data;
+  p.create = o.create;
+  Split s = SplitPropagation(MountFlagsToBits(o.flags));
+  p.flags = s.main;
+  p.propagation = s.propagation;
+  p.main_call = !(s.only_propagation && c.source.empty() && c.fstype.empty() &&
+                  o.data.empty());
+  if (!p.main_call) p.flags = 0;
+  Plan plan;
+  plan.operation = op;
+  plan.call = std::move(p);
+  return plan;
+}
+
+absl::StatusOr<Plan> PlanBind(const BindCommand& c, const Namespace& in) {
+  const char* op = "bind";
+  const BindOptions& o = c.options;
+  // A source from the caller's namespace may be relative.
+  RETURN_IF_ERROR(CheckString(op, "source", c.source, PathKind::kPath,
+                              c.source_from_caller ? Namespace::Self() : in));
+  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath, in));
+  RETURN_IF_ERROR(CheckString(op, "data", o.data, PathKind::kOptional, in));
+  RETURN_IF_ERROR(CheckMountFlags(op, o.flags));
+  for (MountFlag f : o.flags) {
+    switch (f) {
+      case MountFlag::kSync:
+      case MountFlag::kRemount:
+      case MountFlag::kMandlock:
+      case MountFlag::kDirsync:
+      case MountFlag::kMove:
+      case MountFlag::kLazytime:
+        return BadFlag(op, MountFlagName(f),
+                       absl::StrCat("flag \"", MountFlagName(f),
+                                    "\" is not a per-mount flag and cannot "
+                                    "apply to a bind mount"));
+      default:
+        break;
+    }
+  }
+  unsigned long bits = MountFlagsToBits(o.flags);
+  RETURN_IF_ERROR(CheckOneAtime(op, bits));
+  BindPlan p;
+  p.source = c.source;
+  p.target = c.target;
+  p.data = o.data;
+  p.create = o.create;
+  p.from_caller = c.source_from_caller;
+  p.rec = (bits & MS_REC) != 0;
+  // mount(2) ignores per-mount flags on MS_BIND: they need the follow-up.
+  p.per_mount = bits & kPerMountBits;
+  p.propagation = SplitPropagation(bits).propagation;
+  Plan plan;
+  plan.operation = op;
+  plan.call = std::move(p);
+  return plan;
+}
+
+absl::StatusOr<Plan> PlanMove(const MoveCommand& c, const Namespace& in) {
+  const char* op = "move";
+  RETURN_IF_ERROR(CheckString(op, "source", c.source, PathKind::kPath, in));
+  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath, in));
+  Plan plan;
+  plan.operation = op;
+  plan.call = MovePlan{c.source, c.target};
+  return plan;
+}
+
+absl::StatusOr<Plan> PlanRemount(const RemountCommand& c, const Namespace& in) {
+  const char* op = "remount";
+  const RemountOptions& o = c.options;
+  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath, in));
+  RETURN_IF_ERROR(CheckString(op, "data", o.data, PathKind::kOptional, in));
+  RETURN_IF_ERROR(CheckMountFlags(op, o.flags));
+  for (MountFlag f : o.flags) {
+    if (f == MountFlag::kMove) {
+      return BadFlag(op, MountFlagName(f),
+                     "flag \"move\" cannot be combined with a remount "
+                     "(mount(2)); use Move(source, target) to move a mount");
+    }
+  }
+  unsigned long bits = MountFlagsToBits(o.flags);
+  RETURN_IF_ERROR(CheckOneAtime(op, bits));
+  RemountPlan p;
+  p.target = c.target;
+  p.data = o.data;
+  Split s = SplitPropagation(bits & ~MS_BIND);
+  p.propagation = s.propagation;
+  // `remount X --flags private`: nothing to remount, one propagation call.
+  p.main_call = !(s.only_propagation && o.data.empty());
+  p.flags = MS_REMOUNT | (bits & ~kPropagationBits);
+  Plan plan;
+  plan.operation = op;
+  plan.call = std::move(p);
+  return plan;
+}
+
+absl::StatusOr<Plan> PlanUmount(const UmountCommand& c, const Namespace& in) {
+  const char* op = "umount";
+  const UmountOptions& o = c.options;
+  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath, in));
+  for (UmountFlag f : o.flags) {
+    int i = static_cast<int>(f);
+    if (i < 0 || i > static_cast<int>(UmountFlag::kNoFollow)) {
+      return BadFlag(op, absl::StrCat("UmountFlag(", i, ")"),
+                     absl::StrCat("unknown umount flag value ", i));
+    }
+  }
+  int bits = UmountFlagsToBits(o.flags);
+  // umount2(2): MNT_EXPIRE cannot be specified with MNT_FORCE or MNT_DETACH.
+  if ((bits & MNT_EXPIRE) != 0 && (bits & (MNT_FORCE | MNT_DETACH)) != 0) {
+    return BadFlag(op, JoinUmountFlags(o.flags),
+                   "expire cannot be combined with force or detach "
+                   "(umount2(2))");
+  }
+  UmountPlan p;
+  p.target = c.target;
+  p.flags = bits;
+  // MNT_DETACH already takes the whole tree in one umount2(2) call.
+  p.recursive = o.recursive && (bits & MNT_DETACH) == 0;
+  Plan plan;
+  plan.operation = op;
+  plan.call = std::move(p);
+  return plan;
+}
+
+absl::StatusOr<Plan> PlanPivotRoot(const PivotRootCommand& c,
+                                   const Namespace& in) {
+  const char* op = "pivot_root";
+  RETURN_IF_ERROR(CheckString(op, "new_root", c.new_root, PathKind::kPath, in));
+  // put_old may be relative: it is resolved against new_root (the worker's
+  // cwd when pivot_root(2) runs).
+  RETURN_IF_ERROR(CheckString(op, "put_old", c.put_old, PathKind::kPath,
+                              Namespace::Self()));
+  Plan plan;
+  plan.operation = op;
+  plan.call = PivotRootPlan{c.new_root, c.put_old};
+  return plan;
+}
+
+// Where a plan runs (nsexec/nsexec.h has the threading model).
+Where WhereOf(const Plan& plan, const Namespace& in) {
+  if (in.is_self()) {
+    // pivot_root(2) moves the root and cwd of the thread that calls it (and
+    // of every process sharing the old root): the worker has unshared
+    // CLONE_FS and chdir'ed into new_root, so the caller's cwd never moves.
+    return std::holds_alternative<PivotRootPlan>(plan.call) ? Where::kWorker
+                                                            : Where::kCaller;
+  }
+  // A proc mount shows the PID namespace of the process that mounts it
+  // (proc(5)): it is made by a child forked into the target's PID
+  // namespace. A namespace opened with an explicit pidns_path asks for that
+  // PID namespace for every mount.
+  const auto* m = std::get_if<NewMountPlan>(&plan.call);
+  if (m != nullptr && m->main_call && m->fstype == "proc") {
+    return Where::kForked;
+  }
+  if (in.has_pidns_path() && !std::holds_alternative<UmountPlan>(plan.call) &&
+      !std::holds_alternative<PivotRootPlan>(plan.call)) {
+    return Where::kForked;
+  }
+  return Where::kWorker;
+}
+
+}  // namespace
+
+const Namespace& InOf(const Command& command) {
+  return std::visit(
+      [](const auto& c) -> const Namespace& { return c.options.in; }, command);
+}
+
+absl::StatusOr<Plan> MakePlan(const Command& command, const Namespace& in) {
+  absl::StatusOr<Plan> plan = std::visit(
+      [&](const auto& c) -> absl::StatusOr<Plan> {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, MountCommand>) return PlanMount(c, in);
+        if constexpr (std::is_same_v<T, BindCommand>) return PlanBind(c, in);
+        if constexpr (std::is_same_v<T, MoveCommand>) return PlanMove(c, in);
+        if constexpr (std::is_same_v<T, RemountCommand>) {
+          return PlanRemount(c, in);
+        }
+        if constexpr (std::is_same_v<T, UmountCommand>) {
+          return PlanUmount(c, in);
+        }
+        if constexpr (std::is_same_v<T, PivotRootCommand>) {
+          return PlanPivotRoot(c, in);
+        }
+      },
+      command);
+  if (!plan.ok()) return plan;
+  plan->in_suffix = in.is_self() ? "" : absl::StrCat(" in ", in.Describe());
+  plan->where = WhereOf(*plan, in);
+  return plan;
+}
+
+}  // namespace linx::mount_internal

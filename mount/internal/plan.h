@@ -1,0 +1,91 @@
+// plan: the first two steps of the verb pipeline. A Command (what the user
+// asked) is checked and turned into a Plan: exactly the kernel calls to
+// make, with every kernel rule applied once, here.
+//
+//   Command ──Check──► Plan (typed per verb) ──Where──► caller | worker |
+//   forked child ──Exec*──► syscalls ──Render──► the call in messages
+//
+// Private to mount/.
+#ifndef LINX_MOUNT_INTERNAL_PLAN_H_
+#define LINX_MOUNT_INTERNAL_PLAN_H_
+
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "absl/status/statusor.h"
+#include "base/unique_fd.h"
+#include "mount/command.h"
+#include "nsexec/nsexec.h"
+
+namespace linx::mount_internal {
+
+// A new filesystem, or a propagation change of an existing mount.
+struct NewMountPlan {
+  std::string source, target, fstype, data;  // "" → NULL
+  unsigned long flags = 0;                   // the main mount(2) call's flags
+  bool main_call = true;                     // false: only the propagation call
+  unsigned long propagation = 0;  // MS_<type>[|MS_REC|MS_SILENT], own call
+  bool create = false;
+};
+
+// A bind, of a path in the target namespace or of a tree the caller opened
+// in its own namespace (BindFromHost).
+struct BindPlan {
+  std::string source, target, data;
+  bool rec = false;
+  unsigned long per_mount = 0;    // MS_RDONLY|... for the follow-up
+  unsigned long propagation = 0;  // own call, last
+  bool create = false;
+  bool from_caller = false;        // the source is opened on the calling thread
+  std::shared_ptr<UniqueFd> tree;  // from_caller: the open_tree(2) clone
+};
+
+struct MovePlan {
+  std::string source, target;
+};
+
+struct RemountPlan {
+  std::string target, data;
+  unsigned long flags = 0;  // MS_REMOUNT|...
+  bool main_call = true;    // false: only the propagation call
+  unsigned long propagation = 0;
+};
+
+struct UmountPlan {
+  std::string target;
+  int flags = 0;
+  bool recursive = false;
+};
+
+struct PivotRootPlan {
+  std::string new_root, put_old;
+};
+
+// Where a plan runs.
+enum class Where {
+  kCaller,  // the calling thread (Self, not pivot_root)
+  kWorker,  // an nsexec::RunIn worker thread (another namespace, pivot_root)
+  kForked,  // a child forked into the target's PID namespace (RunInForked)
+};
+
+struct Plan {
+  std::variant<NewMountPlan, BindPlan, MovePlan, RemountPlan, UmountPlan,
+               PivotRootPlan>
+      call;
+  const char* operation = "mount";  // "mount", "bind", "move", ...
+  std::string in_suffix;            // "" or " in mount namespace of pid N"
+  Where where = Where::kCaller;
+};
+
+// Checks `command` (strings, flags) and applies the kernel rules; `in` is
+// the namespace it will run in (a Batch's, or the command's own). Errors:
+// bad_argument / bad_flag, before any syscall.
+absl::StatusOr<Plan> MakePlan(const Command& command, const Namespace& in);
+
+// The `in` a command carries in its options.
+const Namespace& InOf(const Command& command);
+
+}  // namespace linx::mount_internal
+
+#endif  // LINX_MOUNT_INTERNAL_PLAN_H_

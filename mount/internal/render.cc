@@ -1,0 +1,86 @@
+#include "mount/internal/render.h"
+
+#include <sys/mount.h>
+
+#include <string>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "base/status.h"
+#include "mount/flags.h"
+
+namespace linx::mount_internal {
+
+std::string QuoteOrNull(absl::string_view s) {
+  return s.empty() ? "NULL" : Quote(s);
+}
+
+std::string MountCall(absl::string_view source, absl::string_view target,
+                      absl::string_view fstype, unsigned long flags,
+                      absl::string_view data) {
+  return absl::StrCat("mount(", QuoteOrNull(source), ", ", Quote(target), ", ",
+                      QuoteOrNull(fstype), ", ", RenderMountFlags(flags), ", ",
+                      QuoteOrNull(data), ")");
+}
+
+namespace {
+
+struct PrimaryCallOf {
+  std::string operator()(const NewMountPlan& p) const {
+    if (!p.main_call) return MountCall("", p.target, "", p.propagation, "");
+    return MountCall(p.source, p.target, p.fstype, p.flags, p.data);
+  }
+  std::string operator()(const BindPlan& p) const {
+    if (p.from_caller) {
+      return absl::StrCat("move_mount(", p.tree ? p.tree->get() : -1,
+                          ", \"\", AT_FDCWD, ", Quote(p.target),
+                          ", MOVE_MOUNT_F_EMPTY_PATH)");
+    }
+    return MountCall(p.source, p.target, "", MS_BIND | (p.rec ? MS_REC : 0),
+                     p.data);
+  }
+  std::string operator()(const MovePlan& p) const {
+    return MountCall(p.source, p.target, "", MS_MOVE, "");
+  }
+  std::string operator()(const RemountPlan& p) const {
+    if (!p.main_call) return MountCall("", p.target, "", p.propagation, "");
+    return MountCall("", p.target, "", p.flags, p.data);
+  }
+  std::string operator()(const UmountPlan& p) const {
+    return absl::StrCat("umount2(", Quote(p.target), ", ",
+                        RenderUmountFlags(p.flags), ")");
+  }
+  std::string operator()(const PivotRootPlan& p) const {
+    return absl::StrCat("pivot_root(", Quote(p.new_root), ", ",
+                        Quote(p.put_old), ")");
+  }
+};
+
+}  // namespace
+
+std::string PrimaryCall(const Plan& plan) {
+  return std::visit(PrimaryCallOf{}, plan.call);
+}
+
+absl::Status CallError(const Plan& plan, absl::string_view call, Stage stage,
+                       int err, absl::string_view hint) {
+  std::string msg = absl::StrCat(call, plan.in_suffix, ": ", StageName(stage),
+                                 ": ", ErrnoDescription(err));
+  if (!hint.empty()) absl::StrAppend(&msg, ": ", hint);
+  return MakeOpError({plan.operation, stage, err, ""}, msg);
+}
+
+std::string MainCallHint(const Plan& plan, int err) {
+  if (std::holds_alternative<MovePlan>(plan.call) && err == EINVAL) {
+    return "source is not a mount point, or target is under source, or the "
+           "parent mount of source is shared (mount(2), MS_MOVE)";
+  }
+  const auto* m = std::get_if<NewMountPlan>(&plan.call);
+  if (m != nullptr && err == ENODEV && !m->fstype.empty()) {
+    return absl::StrCat("filesystem type ", Quote(m->fstype),
+                        " is not configured in the kernel");
+  }
+  return "";
+}
+
+}  // namespace linx::mount_internal
