@@ -1,0 +1,214 @@
+// The verb pipeline's promises that span front ends and placements: Batch
+// keeps every option, a namespace with an explicit PID namespace runs every
+// mount there, proc into a Path target uses the caller's PID namespace,
+// pivot_root in the caller's own namespace, and the C ABI's placeholder.
+// Privileged: each test runs in this process's private mount namespace on
+// the scratch tmpfs (privileged_test_main), with children parked in fresh
+// namespaces where another namespace is needed.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "base/op_error.h"
+#include "base/testing/privileged.h"
+#include "base/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "mount/command.h"
+#include "mount/linx_mount.h"
+#include "mount/mount.h"
+#include "mount/testing/mount_test_util.h"
+#include "nsexec/nsexec.h"
+#include "nsexec/testing/parked_child.h"
+
+namespace linx {
+namespace {
+
+using ::linx::testing::MakeScratchDir;
+using ::linx::testing::MakeSubdir;
+using ::linx::testing::ParkedChild;
+using ::linx::testing::ScopedMounts;
+using ::linx::testing::ErrnoIs;
+using ::linx::testing::ReadFile;
+using ::linx::testing::StageIs;
+using ::linx::testing::StatvfsFlags;
+using ::linx::testing::WriteFile;
+
+bool MountedIn(pid_t pid, const std::string& target) {
+  absl::StatusOr<std::vector<MountInfo>> t = pid == 0 ? List() : List(pid);
+  if (!t.ok()) return false;
+  for (const MountInfo& m : *t) {
+    if (m.target == target) return true;
+  }
+  return false;
+}
+
+TEST(BatchTest, HonoursRecursiveUmount) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string a = MakeScratchDir("batch-rec");
+  ScopedMounts guard;
+  guard.Mount("none", a, "tmpfs");
+  std::string sub = MakeSubdir(a, "sub");
+  guard.Mount("none", sub, "tmpfs");
+  // Without recursive, the submount keeps the top busy.
+  Batch plain;
+  plain.Umount(a);
+  EXPECT_THAT(plain.Run(), ErrnoIs(EBUSY));
+  ASSERT_TRUE(MountedIn(0, a));
+  UmountOptions rec;
+  rec.recursive = true;
+  Batch tree;
+  tree.Umount(a, rec);
+  ASSERT_OK(tree.Run());
+  EXPECT_FALSE(MountedIn(0, sub));
+  EXPECT_FALSE(MountedIn(0, a));
+}
+
+// linx_mount.h: with a pidns_path, the worker enters that PID namespace and
+// a forked child performs the mount, for any mount (not only proc).
+TEST(PidnsPathTest, EveryMountRunsInThatPidNamespace) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  ASSERT_OK_AND_ASSIGN(auto child, ParkedChild::Spawn());
+  std::string mnt = absl::StrCat("/proc/", child->pid(), "/ns/mnt");
+  std::string pidns = absl::StrCat("/proc/", child->pid(), "/ns/pid");
+  std::string d = MakeScratchDir("pidns-any");
+  linx_error err;
+  ASSERT_EQ(linx_mount("pidns-tmpfs", d.c_str(), "tmpfs", MS_NOSUID, nullptr,
+                       mnt.c_str(), pidns.c_str(), 0, &err),
+            0)
+      << err.message;
+  EXPECT_TRUE(MountedIn(child->pid(), d));
+  EXPECT_FALSE(MountedIn(0, d));
+  // Proof that a child of that PID namespace made it: once the namespace's
+  // init is gone, no process can be forked into it (fork: ENOMEM), while
+  // the mount namespace, held open, stays joinable by a worker.
+  ASSERT_OK_AND_ASSIGN(Namespace with_pidns, Namespace::Path(mnt, pidns));
+  ASSERT_OK_AND_ASSIGN(Namespace mnt_only, Namespace::Path(mnt));
+  child->Kill();
+  std::string e = MakeScratchDir("pidns-dead");
+  MountOptions o;
+  o.in = with_pidns;
+  absl::Status s = Mount("none", e, "tmpfs", o);
+  EXPECT_THAT(s, StageIs(Stage::kFork));
+  o.in = mnt_only;
+  EXPECT_OK(Mount("none", e, "tmpfs", o));
+}
+
+// proc(5): a proc mount shows the PID namespace of the process that mounts
+// it. Into a Path target without a pidns_path that is the caller's; into a
+// pid's namespace it is that pid's.
+TEST(ProcTest, PathTargetUsesTheCallersPidNamespace) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  ASSERT_OK_AND_ASSIGN(auto child, ParkedChild::Spawn());
+  std::string p = MakeScratchDir("proc-path");
+  std::string q = MakeScratchDir("proc-pid");
+  ASSERT_OK_AND_ASSIGN(
+      Namespace by_path,
+      Namespace::Path(absl::StrCat("/proc/", child->pid(), "/ns/mnt")));
+  ASSERT_OK_AND_ASSIGN(Namespace by_pid, Namespace::Pid(child->pid()));
+  MountOptions o;
+  o.in = by_path;
+  ASSERT_OK(Mount("proc", p, "proc", o));
+  o.in = by_pid;
+  ASSERT_OK(Mount("proc", q, "proc", o));
+  std::string me = std::to_string(::getpid());
+  bool mine_in_p = false, mine_in_q = true, init_in_q = false;
+  ASSERT_OK(RunIn(by_path, "check", [&] {
+    mine_in_p = ::access((p + "/" + me).c_str(), F_OK) == 0;
+    mine_in_q = ::access((q + "/" + me).c_str(), F_OK) == 0;
+    init_in_q = ::access((q + "/1").c_str(), F_OK) == 0;
+    return absl::OkStatus();
+  }));
+  EXPECT_TRUE(mine_in_p) << "the caller's PID namespace";
+  EXPECT_FALSE(mine_in_q) << "the child's PID namespace";
+  EXPECT_TRUE(init_in_q);
+}
+
+// pivot_root(2) in the caller's own namespace, from a test child that has
+// its own mount namespace: the worker made the call, the child's cwd (not
+// the old root) is the same directory afterwards, and the child's root
+// moved with the namespace's root, as pivot_root(2) does for every process
+// whose root was the old root.
+TEST(PivotRootTest, InTheCallersOwnNamespace) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string new_root = MakeScratchDir("pivot-self");
+  std::string here = MakeScratchDir("pivot-cwd");
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // 10: unshare, 11: set-up, 12: pivot failed, 13: cwd moved, 14: root
+    // is not new_root.
+    if (::unshare(CLONE_NEWNS) != 0) ::_exit(10);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("newroot", new_root.c_str(), "tmpfs", 0, nullptr) != 0 ||
+        ::mkdir((new_root + "/old").c_str(), 0755) != 0 ||
+        ::chdir(here.c_str()) != 0) {
+      ::_exit(11);
+    }
+    struct stat cwd_before, new_root_st;
+    if (::stat(".", &cwd_before) != 0 ||
+        ::stat(new_root.c_str(), &new_root_st) != 0) {
+      ::_exit(11);
+    }
+    if (!PivotRoot(new_root, "old").ok()) ::_exit(12);
+    struct stat cwd_after, root_after;
+    if (::stat(".", &cwd_after) != 0 || cwd_after.st_ino != cwd_before.st_ino ||
+        cwd_after.st_dev != cwd_before.st_dev) {
+      ::_exit(13);
+    }
+    if (::stat("/", &root_after) != 0 ||
+        root_after.st_ino != new_root_st.st_ino ||
+        root_after.st_dev != new_root_st.st_dev ||
+        ::access("/old/proc", F_OK) != 0) {
+      ::_exit(14);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(MountedIn(0, new_root)) << "the test's namespace is untouched";
+}
+
+// linx_mount.h create_target=1: a placeholder file, then the bind onto it.
+TEST(CAbiTest, CreateTargetMakesThePlaceholderAndBinds) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string d = MakeScratchDir("c-create");
+  std::string src = d + "/src";
+  ASSERT_TRUE(WriteFile(src, "hello"));
+  std::string dev = MakeSubdir(d, "dev");
+  std::string target = dev + "/null-like";
+  linx_error err;
+  ASSERT_EQ(linx_bind(src.c_str(), target.c_str(), MS_RDONLY, nullptr, 1, &err),
+            0)
+      << err.message;
+  EXPECT_TRUE(MountedIn(0, target));
+  EXPECT_EQ(ReadFile(target), "hello");
+  EXPECT_NE(StatvfsFlags(target) & ST_RDONLY, 0u);
+  ASSERT_EQ(linx_umount(target.c_str(), 0, nullptr, &err), 0) << err.message;
+  struct stat st;
+  ASSERT_EQ(::stat(target.c_str(), &st), 0) << "the placeholder stays";
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_size, 0);
+  // A failing bind removes the placeholder it made.
+  std::string target2 = dev + "/other";
+  EXPECT_EQ(
+      linx_bind((d + "/missing").c_str(), target2.c_str(), 0, nullptr, 1, &err),
+      -1);
+  EXPECT_EQ(err.stage, LINX_STAGE_MOUNT);
+  EXPECT_EQ(err.errno_value, ENOENT);
+  EXPECT_NE(::access(target2.c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace linx
