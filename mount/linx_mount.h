@@ -124,7 +124,12 @@ LINX_API const char* linx_stage_name(int stage);
  * is decided in the kernel's order (path_mount in fs/namespace.c):
  *   - MS_REMOUNT: changes the flags/data of the mount at `target` (with
  *     MS_BIND only the per-mount flags); `source` and `fstype` are ignored,
- *     as by the kernel. A propagation bit here → LINX_STAGE_BAD_FLAG.
+ *     as by the kernel. A propagation bit is its own call, made after the
+ *     remount; with nothing else asked (only MS_REC, MS_SILENT, MS_BIND
+ *     beside it, and no data) it is the only call: the propagation of
+ *     `target` changes and its flags stay (the same meaning as
+ *     `linx remount TARGET --flags private` and linx::Remount). MS_MOVE →
+ *     LINX_STAGE_BAD_FLAG.
  *   - MS_BIND (with MS_REC): a bind mount of `source`. With MS_RDONLY,
  *     MS_NOSUID, MS_NODEV, MS_NOEXEC or an atime bit it is followed by an
  *     MS_REMOUNT|MS_BIND that keeps the flags already in force, so the bind
@@ -148,10 +153,14 @@ LINX_API const char* linx_stage_name(int stage);
  * as the kernel does. Any other bit fails at LINX_STAGE_BAD_FLAG before any
  * syscall.
  * `ns_path`: the mount namespace to act in (see above). `pidns_path`: a PID
- * namespace file to enter as well (e.g. /proc/<pid>/ns/pid), so that a proc
- * mounted here shows that namespace's processes; the mount then happens in a
- * child forked inside it (stages open_pidns, setns_pid, pipe, fork). A
- * `pidns_path` without an `ns_path` fails at LINX_STAGE_BAD_IN.
+ * namespace file to enter as well (e.g. /proc/<pid>/ns/pid): every mount
+ * this call makes (new, bind, move, remount, propagation) then happens in a
+ * child forked inside that PID namespace (stages open_pidns, setns_pid,
+ * pipe, fork), so that a proc mounted here shows that namespace's
+ * processes. There a recursive bind's per-mount flags need mount_setattr(2)
+ * (5.12+; else ENOSYS at stage mount). Without `pidns_path`, a "proc" mount
+ * into `ns_path` shows the caller's PID namespace. A `pidns_path` without an
+ * `ns_path` fails at LINX_STAGE_BAD_IN.
  * `create_target`: nonzero creates an empty file at `target` first
  * (O_CREAT|O_EXCL|O_NOFOLLOW, an existing file is fine) inside the target
  * namespace: for binding a file or device node onto a fresh tmpfs (stage
@@ -177,8 +186,10 @@ LINX_API int linx_umount(const char* target, int flags, const char* ns_path,
 /* pivot_root(2): makes `new_root` the root of the mount namespace and puts
  * the old root at `put_old` (absolute and at or under `new_root`, or
  * relative to `new_root`, e.g. "old_root"). Runs on a worker thread that
- * unshared CLONE_FS and chdir'ed into `new_root`, so the caller's own root and
- * cwd never move. Kernel preconditions (see pivot_root(2)): `new_root` is a
+ * unshared CLONE_FS and chdir'ed into `new_root`, so the caller's cwd is never
+ * changed by linx; but pivot_root(2) itself moves the root and cwd of every
+ * process of that namespace whose root or cwd was the old root (with an
+ * empty ns_path, the caller's own root among them). Kernel preconditions (see pivot_root(2)): `new_root` is a
  * mount point (bind it onto itself first), `put_old` is at or under `new_root`,
  * and neither `new_root` nor its parent mount is shared; a violation fails at
  * LINX_STAGE_PIVOT_ROOT (EINVAL) with a message naming it. Never call it

@@ -55,7 +55,10 @@
 // With any other `in`, every verb runs on an nsexec::RunIn worker that has
 // joined that namespace; a "proc" mount into a namespace other than self
 // goes through nsexec::RunInForked, so the new /proc shows the target's PID
-// namespace. docs/mount.md has the details and the man-page pointers.
+// namespace; a Namespace opened with Path(mnt, pidns) sends every mount
+// (not umount or pivot_root) that way. Every verb is a Command executed by
+// one pipeline (mount/command.h); docs/mount.md has the diagram, the details
+// and the man-page pointers.
 //
 // Capabilities: CAP_SYS_ADMIN in the user namespace owning the target mount
 // namespace for every verb; entering another namespace also needs
@@ -156,8 +159,11 @@ struct RemountOptions {
   // The full new set of flags: MS_REMOUNT is added, and mount(2) replaces
   // the mount's flags with exactly these (atime flags are kept when none is
   // given). Add kBind to change only the per-mount flags and leave the
-  // superblock alone. Propagation words → bad_flag (use Mount("", target,
-  // "", {flags: {kPrivate}})); kMove → bad_flag.
+  // superblock alone. A propagation word is its own call after the remount
+  // (mount_namespaces(7)); when it is all that was asked (beside kRec,
+  // kSilent, kBind, and no data) it is the only call, as in Mount("",
+  // target, "", {kPrivate}): the flags stay as they are. kMove → bad_flag
+  // (use Move).
   std::vector<MountFlag> flags;
   std::string data;
   Namespace in = Namespace::Self();
