@@ -10,8 +10,10 @@
 #include <atomic>
 #include <cerrno>
 #include <deque>
+#include <optional>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -35,6 +37,8 @@ constexpr int kCreateRetries = 8;
 // ".." steps CheckInsideRoot takes before giving up (PATH_MAX / 2 levels of
 // one-character names fit in a path; deeper trees are not reachable by one).
 constexpr int kMaxLevels = 4096;
+// Tries to pin a non-directory's parent while it is being renamed.
+constexpr int kParentRetries = 64;
 // procfs's root directory inode (fs/proc/root.c, PROC_ROOT_INO).
 constexpr uint64_t kProcRootIno = 1;
 
@@ -132,6 +136,19 @@ int StatxIdentity(int dirfd, const char* name, int flags, Identity* out) {
 
 int FdIdentity(int fd, Identity* out) {
   return StatxIdentity(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, out);
+}
+
+// EXDEV ("would cross out of the root", as openat2 reports it) maps to
+// kUnimplemented in the errno table; for "this lies outside" the caller
+// should see kFailedPrecondition. The payload keeps EXDEV.
+absl::Status WithOutsideCode(absl::Status s) {
+  std::optional<OpError> e = GetOpError(s);
+  if (!e.has_value() || e->errno_value != EXDEV) return s;
+  absl::Status out(absl::StatusCode::kFailedPrecondition, s.message());
+  s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
+  return out;
 }
 
 UniqueFd ReopenPath(int fd) {
@@ -468,11 +485,11 @@ absl::Status CheckInsideRoot(int root_fd, int fd) {
     e.errno_value = err;
     std::string where = FdProcPath(fd);
     e.value = where;
-    return MakeOpError(
+    return WithOutsideCode(MakeOpError(
         e, absl::StrCat("check that ",
                         where.empty() ? absl::StrCat("fd ", fd) : Quote(where),
                         " lies in root ", RootName(root_fd), ": ", what, ": ",
-                        ErrnoDescription(err)));
+                        ErrnoDescription(err))));
   };
   Identity root;
   if (int err = FdIdentity(root_fd, &root); err != 0) {
@@ -484,22 +501,29 @@ absl::Status CheckInsideRoot(int root_fd, int fd) {
   UniqueFd cur;
   if (!S_ISDIR(cur_id.mode)) {
     // No ".." from a file: find the directory /proc says holds it, and prove
-    // that directory has this very file (dev/ino/mnt_id) under that name.
-    std::string full = FdProcPath(fd);
-    size_t slash = full.rfind('/');
-    if (full.empty() || full.front() != '/' || slash == std::string::npos) {
-      return fail(ENOTDIR, "not a directory, and /proc names no parent");
+    // that directory has this very file (dev/ino/mnt_id) under that name. A
+    // rename between the readlink and the open defeats one try; retry.
+    bool proven = false;
+    for (int attempt = 0; attempt < kParentRetries && !proven; ++attempt) {
+      std::string full = FdProcPath(fd);
+      size_t slash = full.rfind('/');
+      if (full.empty() || full.front() != '/' || slash == std::string::npos) {
+        return fail(ENOTDIR, "not a directory, and /proc names no parent");
+      }
+      std::string dir = slash == 0 ? "/" : full.substr(0, slash);
+      std::string name = full.substr(slash + 1);
+      cur.reset(RetryOnEintr([&] {
+        return ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+      }));
+      Identity named;
+      proven = cur.valid() &&
+               StatxIdentity(cur.get(), name.c_str(), AT_SYMLINK_NOFOLLOW,
+                             &named) == 0 &&
+               named.SameAs(cur_id);
     }
-    std::string dir = slash == 0 ? "/" : full.substr(0, slash);
-    std::string name = full.substr(slash + 1);
-    cur.reset(RetryOnEintr(
-        [&] { return ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC); }));
-    Identity named;
-    if (!cur.valid() ||
-        StatxIdentity(cur.get(), name.c_str(), AT_SYMLINK_NOFOLLOW, &named) !=
-            0 ||
-        !named.SameAs(cur_id)) {
-      return fail(EXDEV, "its parent directory cannot be proven");
+    if (!proven) {
+      return fail(EAGAIN,
+                  "its parent directory kept changing and cannot be proven");
     }
   } else {
     cur = ReopenPath(fd);
@@ -535,8 +559,9 @@ absl::StatusOr<std::string> ProcFdPath(int fd) {
     e.stage = Stage::kResolve;
     e.errno_value = err;
     e.value = absl::StrCat(fd);
-    return MakeOpError(e, absl::StrCat("/proc/thread-self/fd/", fd, ": ", what,
-                                       ": ", ErrnoDescription(err)));
+    return WithOutsideCode(
+        MakeOpError(e, absl::StrCat("/proc/thread-self/fd/", fd, ": ", what,
+                                    ": ", ErrnoDescription(err))));
   };
   if (fd < 0) return BadArgument("fd", absl::StrCat(fd), "not open");
   UniqueFd proc(RetryOnEintr([] {

@@ -142,11 +142,13 @@ void RemoveCreated(int root_fd, const std::vector<Created>& created);
 // O_PATH fd of the new mount point (e.g. InRootPath::fd reopened, or
 // open_tree's fd after move_mount).
 //
-// Errors (stage resolve): EXDEV when the top (an fd whose ".." is itself:
-// the process root, a detached mount, another namespace's root) is reached
-// without meeting the root; ELOOP past 4096 levels; errno of a failing
-// openat/statx. Kernel 5.8+ for mnt_id (STATX_MNT_ID); before that dev/ino
-// only.
+// Errors (stage resolve): EXDEV (code kFailedPrecondition) when the top (an
+// fd whose ".." is itself: the process root, a detached mount, another
+// namespace's root) is reached without meeting the root; EAGAIN when a
+// non-directory's parent kept being renamed during 64 tries (fails closed:
+// check again once the tree is quiet, or check the parent directory);
+// ELOOP past 4096 levels; errno of a failing openat/statx. Kernel 5.8+ for
+// mnt_id (STATX_MNT_ID); before that dev/ino only.
 absl::Status CheckInsideRoot(int root_fd, int fd);
 
 // For kernels without move_mount(2) (before 5.2): the string
@@ -159,8 +161,9 @@ absl::Status CheckInsideRoot(int root_fd, int fd);
 //     RESOLVE_NO_XDEV; without openat2: same st_dev and procfs magic);
 //   - the magic link reopens (open O_PATH) to the same dev/ino/mnt_id as fd.
 // Use the string at once, on the same thread, while `fd` stays open.
-// Errors (stage resolve): EXDEV for a /proc that is not a real procfs root
-// or a link that does not lead back to `fd`; errno of failing calls.
+// Errors (stage resolve): EXDEV (code kFailedPrecondition) for a /proc that
+// is not a real procfs root or a link that does not lead back to `fd`;
+// errno of failing calls; fd < 0 → kInvalidArgument (bad_argument).
 absl::StatusOr<std::string> ProcFdPath(int fd);
 
 }  // namespace linx

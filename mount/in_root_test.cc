@@ -551,6 +551,7 @@ TEST_P(InRootCorpusTest, CheckInsideRootRefusesWhatIsOutside) {
     ASSERT_TRUE(fd.valid());
     absl::Status s = CheckInsideRoot(root.get(), fd.get());
     EXPECT_THAT(s, ErrnoIs(EXDEV));
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
     EXPECT_THAT(s, StageIs(Stage::kResolve));
   }
   // A detached copy of a subtree of the root is not under the root.
