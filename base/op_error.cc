@@ -12,11 +12,15 @@
 namespace linx {
 namespace {
 
+// One line per appended stage keeps merges clean.
+// clang-format off
 constexpr const char* kStageNames[] = {
     "none",  "mount", "umount",   "pivot_root", "open_ns",      "unshare",
     "setns", "chdir", "thread",   "create",     "open_pidns",   "setns_pid",
     "pipe",  "fork",  "bad_flag", "bad_in",     "bad_argument", "read",
+    "resolve",
 };
+// clang-format on
 constexpr int kStageCount = sizeof(kStageNames) / sizeof(kStageNames[0]);
 
 }  // namespace

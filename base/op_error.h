@@ -42,6 +42,7 @@ enum class Stage : int {
   kBadIn = 15,        // an unusable namespace target (value: what was given)
   kBadArgument = 16,  // any other invalid argument (value: which)
   kRead = 17,         // reading a file such as mountinfo
+  kResolve = 18,      // resolving a path inside a root (mount/in_root.h)
 };
 
 // Whether `stage` is one of the argument stages (bad_flag, bad_in,
@@ -50,7 +51,8 @@ bool IsArgumentStage(Stage stage);
 
 // "mount", "umount", "pivot_root", "open_ns", "unshare", "setns", "chdir",
 // "thread", "create", "open_pidns", "setns_pid", "pipe", "fork", "bad_flag",
-// "bad_in", "bad_argument", "read"; "none" for kNone. Static storage.
+// "bad_in", "bad_argument", "read", "resolve"; "none" for kNone. Static
+// storage.
 const char* StageName(Stage stage);
 // The inverse of StageName; nullopt for an unknown name.
 std::optional<Stage> ParseStage(absl::string_view name);

@@ -13,6 +13,9 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
@@ -40,6 +43,11 @@ int MoveMount(int from_dirfd, const char* from_path, int to_dirfd,
               const char* to_path, unsigned flags) {
   return static_cast<int>(::syscall(SYS_move_mount, from_dirfd, from_path,
                                     to_dirfd, to_path, flags));
+}
+
+int Openat2(int dirfd, const char* path, const OpenHow* how) {
+  return static_cast<int>(
+      ::syscall(SYS_openat2, dirfd, path, how, sizeof(*how)));
 }
 
 }  // namespace linx::sys

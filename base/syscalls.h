@@ -42,6 +42,20 @@ struct MountAttr {
   uint64_t userns_fd = 0;
 };
 
+// openat2(2) resolve flags (linux/openat2.h). Kernel 5.6+.
+inline constexpr uint64_t kResolveNoXdev = 0x01;
+inline constexpr uint64_t kResolveNoMagiclinks = 0x02;
+inline constexpr uint64_t kResolveNoSymlinks = 0x04;
+inline constexpr uint64_t kResolveBeneath = 0x08;
+inline constexpr uint64_t kResolveInRoot = 0x10;
+
+// struct open_how (linux/openat2.h), OPEN_HOW_SIZE_VER0 = 24.
+struct OpenHow {
+  uint64_t flags = 0;
+  uint64_t mode = 0;
+  uint64_t resolve = 0;
+};
+
 // pivot_root(2). No glibc wrapper exists.
 int PivotRoot(const char* new_root, const char* put_old);
 
@@ -57,6 +71,11 @@ int OpenTree(int dirfd, const char* path, unsigned flags);
 // move_mount(2). Kernel 5.2+.
 int MoveMount(int from_dirfd, const char* from_path, int to_dirfd,
               const char* to_path, unsigned flags);
+
+// openat2(2). Kernel 5.6+. Fails with EAGAIN under kResolveInRoot or
+// kResolveBeneath when a concurrent rename or mount could have let ".."
+// escape; the caller may retry.
+int Openat2(int dirfd, const char* path, const OpenHow* how);
 
 }  // namespace linx::sys
 

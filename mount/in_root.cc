@@ -1,0 +1,631 @@
+#include "mount/in_root.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <deque>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "base/eintr.h"
+#include "base/op_error.h"
+#include "base/status.h"
+#include "base/syscalls.h"
+#include "mount/internal/in_root_hooks.h"
+
+namespace linx {
+namespace {
+
+// path_resolution(7): at most 40 symlinks per resolution (MAXSYMLINKS).
+constexpr int kMaxSymlinks = 40;
+// openat2(2) EAGAIN under RESOLVE_IN_ROOT means "a rename or mount raced
+// with '..'"; retry a bounded number of times, then walk instead.
+constexpr int kOpenat2Retries = 16;
+// Names that keep appearing between ENOENT and O_EXCL/mkdirat.
+constexpr int kCreateRetries = 8;
+// ".." steps CheckInsideRoot takes before giving up (PATH_MAX / 2 levels of
+// one-character names fit in a path; deeper trees are not reachable by one).
+constexpr int kMaxLevels = 4096;
+// Tries to pin a non-directory's parent while it is being renamed.
+constexpr int kParentRetries = 64;
+// procfs's root directory inode (fs/proc/root.c, PROC_ROOT_INO).
+constexpr uint64_t kProcRootIno = 1;
+
+std::atomic<bool> g_no_openat2{false};
+
+std::string Quote(absl::string_view s) {
+  return absl::StrCat("\"", absl::CHexEscape(s), "\"");
+}
+
+// The path of an open fd as /proc shows it; "" when /proc cannot say.
+std::string FdProcPath(int fd) {
+  char buf[PATH_MAX];
+  std::string link = absl::StrCat("/proc/thread-self/fd/", fd);
+  ssize_t n = ::readlink(link.c_str(), buf, sizeof(buf));
+  if (n <= 0 || n >= static_cast<ssize_t>(sizeof(buf))) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string RootName(int root_fd) {
+  std::string p = FdProcPath(root_fd);
+  return p.empty() ? absl::StrCat("fd ", root_fd) : Quote(p);
+}
+
+absl::Status ResolveError(int root_fd, absl::string_view path, int err,
+                          absl::string_view detail) {
+  OpError e;
+  e.operation = "resolve";
+  e.stage = Stage::kResolve;
+  e.errno_value = err;
+  e.value = std::string(path);
+  return MakeOpError(
+      e, absl::StrCat("resolve ", Quote(path), " in root ", RootName(root_fd),
+                      ": ", detail, ": ", ErrnoDescription(err)));
+}
+
+absl::Status BadArgument(absl::string_view what, absl::string_view value,
+                         absl::string_view why) {
+  OpError e;
+  e.operation = "resolve";
+  e.stage = Stage::kBadArgument;
+  e.value = std::string(value);
+  return MakeOpError(e, absl::StrCat("resolve: ", what, " ",
+                                     Quote(value.substr(0, 256)), ": ", why));
+}
+
+absl::Status CheckPathArgument(absl::string_view what, absl::string_view p) {
+  if (p.empty()) return BadArgument(what, p, "empty");
+  if (p.find('\0') != absl::string_view::npos) {
+    return BadArgument(what, p, "contains a NUL byte");
+  }
+  if (p.size() >= PATH_MAX) {
+    return BadArgument(what, p,
+                       absl::StrCat("longer than ", PATH_MAX - 1, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+// What identifies a file in a mount: the mount id tells a bind mount of a
+// directory from the directory itself.
+struct Identity {
+  uint32_t dev_major = 0;
+  uint32_t dev_minor = 0;
+  uint64_t ino = 0;
+  uint64_t mnt_id = 0;
+  bool has_mnt_id = false;
+  uint16_t mode = 0;
+  uint64_t attributes = 0;
+  uint64_t attributes_mask = 0;
+
+  bool SameAs(const Identity& o) const {
+    if (dev_major != o.dev_major || dev_minor != o.dev_minor || ino != o.ino) {
+      return false;
+    }
+    return !(has_mnt_id && o.has_mnt_id) || mnt_id == o.mnt_id;
+  }
+};
+
+// statx(dirfd, name, flags); errno on failure.
+int StatxIdentity(int dirfd, const char* name, int flags, Identity* out) {
+  struct statx stx {};
+  if (::statx(dirfd, name, flags, STATX_TYPE | STATX_INO | STATX_MNT_ID,
+              &stx) != 0) {
+    return errno;
+  }
+  out->dev_major = stx.stx_dev_major;
+  out->dev_minor = stx.stx_dev_minor;
+  out->ino = stx.stx_ino;
+  out->has_mnt_id = (stx.stx_mask & STATX_MNT_ID) != 0;
+  out->mnt_id = stx.stx_mnt_id;
+  out->mode = stx.stx_mode;
+  out->attributes = stx.stx_attributes;
+  out->attributes_mask = stx.stx_attributes_mask;
+  return 0;
+}
+
+int FdIdentity(int fd, Identity* out) {
+  return StatxIdentity(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, out);
+}
+
+// EXDEV ("would cross out of the root", as openat2 reports it) maps to
+// kUnimplemented in the errno table; for "this lies outside" the caller
+// should see kFailedPrecondition. The payload keeps EXDEV.
+absl::Status WithOutsideCode(absl::Status s) {
+  std::optional<OpError> e = GetOpError(s);
+  if (!e.has_value() || e->errno_value != EXDEV) return s;
+  absl::Status out(absl::StatusCode::kFailedPrecondition, s.message());
+  s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
+  return out;
+}
+
+UniqueFd ReopenPath(int fd) {
+  return UniqueFd(RetryOnEintr(
+      [&] { return ::openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC); }));
+}
+
+// One resolution by components (see the header). Holds every directory fd
+// from the root down, so ".." is a pop and never a lookup.
+class Walk {
+ public:
+  Walk(int root_fd, absl::string_view path, const InRootOptions& options)
+      : root_fd_(root_fd), path_(path), options_(options) {}
+
+  absl::StatusOr<InRootPath> Run() {
+    absl::StatusOr<InRootPath> r = RunOnce();
+    if (!r.ok() && !created_.empty()) RemoveCreated(root_fd_, created_);
+    return r;
+  }
+
+ private:
+  struct Component {
+    std::string name;
+    bool from_link;  // spelled by a symlink's text, not by the caller
+  };
+  struct Level {
+    UniqueFd fd;
+    std::string name;
+  };
+
+  int Top() const {
+    return levels_.empty() ? root_fd_ : levels_.back().fd.get();
+  }
+
+  std::string Canonical() const {
+    if (levels_.empty()) return "/";
+    std::string out;
+    for (const Level& l : levels_) absl::StrAppend(&out, "/", l.name);
+    return out;
+  }
+  std::string Child(absl::string_view name) const {
+    return levels_.empty() ? absl::StrCat("/", name)
+                           : absl::StrCat(Canonical(), "/", name);
+  }
+
+  absl::Status Fail(int err, absl::string_view name, absl::string_view what) {
+    return ResolveError(root_fd_, path_, err,
+                        absl::StrCat("at ", Quote(Child(name)), " (component ",
+                                     Quote(name), "): ", what));
+  }
+
+  // Puts the components of `text` in front of what is left to do. A
+  // trailing "/" becomes "." so the name before it must be a directory.
+  void Push(absl::string_view text, bool from_link) {
+    std::vector<Component> parts;
+    for (absl::string_view p : absl::StrSplit(text, '/', absl::SkipEmpty())) {
+      parts.push_back({std::string(p), from_link});
+    }
+    if (!text.empty() && text.back() == '/' && !parts.empty()) {
+      parts.push_back({".", from_link});
+    }
+    todo_.insert(todo_.begin(), parts.begin(), parts.end());
+  }
+
+  absl::StatusOr<InRootPath> RunOnce() {
+    Push(path_, false);
+    int retries = 0;
+    while (!todo_.empty()) {
+      Component c = std::move(todo_.front());
+      todo_.pop_front();
+      if (c.name == ".") continue;
+      if (c.name == "..") {
+        if (!levels_.empty()) levels_.pop_back();  // ".." of "/" is "/"
+        continue;
+      }
+      const bool last = todo_.empty();
+      const int top = Top();
+      UniqueFd fd(RetryOnEintr([&] {
+        return ::openat(top, c.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      }));
+      if (!fd.valid()) {
+        int err = errno;
+        if (err != ENOENT) return Fail(err, c.name, "open");
+        const bool may_create =
+            last ? (options_.mkdir || options_.create_file) : options_.mkdir;
+        if (!may_create) return Fail(ENOENT, c.name, "does not exist");
+        if (c.from_link) {
+          return Fail(ENOENT, c.name,
+                      "named by a dangling symlink; refusing to create "
+                      "through it");
+        }
+        const bool directory = !last || !options_.create_file;
+        absl::StatusOr<UniqueFd> made = Create(c.name, directory);
+        if (!made.ok()) {
+          if (GetOpError(made.status()).has_value() &&
+              GetOpError(made.status())->errno_value == EEXIST &&
+              ++retries <= kCreateRetries) {
+            todo_.push_front(std::move(c));  // appeared meanwhile: look again
+            continue;
+          }
+          return made.status();
+        }
+        levels_.push_back({*std::move(made), c.name});
+        continue;
+      }
+      struct stat st {};
+      if (::fstat(fd.get(), &st) != 0) return Fail(errno, c.name, "fstat");
+      if (S_ISLNK(st.st_mode)) {
+        RETURN_IF_ERROR(FollowLink(fd.get(), c.name));
+        continue;
+      }
+      if (!last && !S_ISDIR(st.st_mode)) {
+        return Fail(ENOTDIR, c.name, "not a directory");
+      }
+      levels_.push_back({std::move(fd), c.name});
+    }
+    InRootPath out;
+    out.path = Canonical();
+    if (levels_.empty()) {
+      out.fd = ReopenPath(root_fd_);
+      if (!out.fd.valid()) {
+        return ResolveError(root_fd_, path_, errno, "reopen the root");
+      }
+    } else {
+      out.fd = std::move(levels_.back().fd);
+    }
+    out.created = std::move(created_);
+    created_.clear();
+    return out;
+  }
+
+  absl::Status FollowLink(int link_fd, absl::string_view name) {
+    if (++links_ > kMaxSymlinks) {
+      return Fail(ELOOP, name,
+                  absl::StrCat("more than ", kMaxSymlinks, " symlinks"));
+    }
+    // Magic links (proc(5): /proc/<pid>/{root,cwd,exe,fd/N,ns/...}) jump to
+    // an object, not a path; their text cannot be re-resolved safely. Every
+    // procfs symlink is refused, since from userspace a magic one cannot be
+    // told from /proc/self.
+    struct statfs sfs {};
+    if (::fstatfs(link_fd, &sfs) != 0) return Fail(errno, name, "fstatfs");
+    if (sfs.f_type == PROC_SUPER_MAGIC) {
+      return Fail(ELOOP, name, "symlink on procfs (magic link) refused");
+    }
+    char buf[PATH_MAX];
+    ssize_t n = ::readlinkat(link_fd, "", buf, sizeof(buf));
+    if (n < 0) return Fail(errno, name, "readlinkat");
+    if (n >= static_cast<ssize_t>(sizeof(buf))) {
+      return Fail(ENAMETOOLONG, name, "symlink text too long");
+    }
+    if (n == 0) return Fail(ENOENT, name, "empty symlink");
+    absl::string_view text(buf, static_cast<size_t>(n));
+    if (text.front() == '/') levels_.clear();  // absolute: from the root
+    Push(text, true);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<UniqueFd> Create(const std::string& name, bool directory) {
+    const int top = Top();
+    const std::string child = Child(name);
+    if (directory) {
+      if (::mkdirat(top, name.c_str(), 0755) != 0) {
+        return Fail(errno, name, "mkdirat");
+      }
+      created_.push_back({child, true});
+      // O_NOFOLLOW | O_DIRECTORY: a symlink swapped in since mkdirat fails
+      // with ENOTDIR instead of being followed.
+      UniqueFd fd(RetryOnEintr([&] {
+        return ::openat(top, name.c_str(),
+                        O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+      }));
+      if (!fd.valid()) {
+        int err = errno;
+        return Fail(err == ENOTDIR || err == ENOENT ? EAGAIN : err, name,
+                    "the directory just created was replaced");
+      }
+      return fd;
+    }
+    UniqueFd file(RetryOnEintr([&] {
+      return ::openat(top, name.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0644);
+    }));
+    if (!file.valid()) return Fail(errno, name, "openat(O_CREAT|O_EXCL)");
+    created_.push_back({child, false});
+    UniqueFd fd(RetryOnEintr([&] {
+      return ::openat(top, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    }));
+    Identity made, now;
+    if (!fd.valid() || FdIdentity(file.get(), &made) != 0 ||
+        FdIdentity(fd.get(), &now) != 0 || !made.SameAs(now)) {
+      return Fail(EAGAIN, name, "the file just created was replaced");
+    }
+    return fd;
+  }
+
+  const int root_fd_;
+  const absl::string_view path_;
+  const InRootOptions& options_;
+  std::deque<Component> todo_;
+  std::vector<Level> levels_;
+  std::vector<Created> created_;
+  int links_ = 0;
+};
+
+// The canonical in-root path of `fd` (resolved under `root_fd`), read from
+// /proc and proven by resolving it again without symlinks; nullopt when that
+// cannot be done.
+std::optional<std::string> ProvenPath(int root_fd, int fd) {
+  std::string root = FdProcPath(root_fd);
+  std::string full = FdProcPath(fd);
+  if (root.empty() || full.empty() || root.front() != '/' ||
+      full.front() != '/') {
+    return std::nullopt;
+  }
+  std::string rel;
+  if (root == "/") {
+    rel = full;
+  } else if (full == root) {
+    rel = "/";
+  } else if (full.size() > root.size() &&
+             full.compare(0, root.size(), root) == 0 &&
+             full[root.size()] == '/') {
+    rel = full.substr(root.size());
+  } else {
+    return std::nullopt;
+  }
+  sys::OpenHow how;
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve =
+      sys::kResolveInRoot | sys::kResolveNoSymlinks | sys::kResolveNoMagiclinks;
+  UniqueFd again(
+      RetryOnEintr([&] { return sys::Openat2(root_fd, rel.c_str(), &how); }));
+  Identity a, b;
+  if (!again.valid() || FdIdentity(fd, &a) != 0 ||
+      FdIdentity(again.get(), &b) != 0 || !a.SameAs(b)) {
+    return std::nullopt;
+  }
+  return rel;
+}
+
+}  // namespace
+
+absl::StatusOr<UniqueFd> OpenRoot(absl::string_view dir) {
+  RETURN_IF_ERROR(CheckPathArgument("root", dir));
+  std::string d(dir);
+  UniqueFd fd(RetryOnEintr(
+      [&] { return ::open(d.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC); }));
+  if (!fd.valid()) {
+    int err = errno;
+    OpError e;
+    e.operation = "resolve";
+    e.stage = Stage::kResolve;
+    e.errno_value = err;
+    e.value = d;
+    return MakeOpError(
+        e, absl::StrCat("open root ", Quote(d), ": ", ErrnoDescription(err)));
+  }
+  return fd;
+}
+
+absl::StatusOr<InRootPath> ResolveInRoot(int root_fd, absl::string_view path,
+                                         const InRootOptions& options) {
+  RETURN_IF_ERROR(CheckPathArgument("path", path));
+  if (root_fd < 0) return BadArgument("root fd", "-1", "not open");
+  if (!mount_internal::ForceNoOpenat2() && !g_no_openat2.load()) {
+    std::string p(path);
+    sys::OpenHow how;
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = sys::kResolveInRoot | sys::kResolveNoMagiclinks;
+    int fd = -1;
+    int err = 0;
+    for (int i = 0; i <= kOpenat2Retries; ++i) {
+      fd = RetryOnEintr([&] { return sys::Openat2(root_fd, p.c_str(), &how); });
+      err = fd < 0 ? errno : 0;
+      if (err != EAGAIN) break;
+    }
+    if (err == ENOSYS) {
+      g_no_openat2.store(true);
+    } else if (fd >= 0) {
+      UniqueFd owned(fd);
+      if (std::optional<std::string> canon = ProvenPath(root_fd, owned.get())) {
+        InRootPath out;
+        out.fd = std::move(owned);
+        out.path = *std::move(canon);
+        return out;
+      }
+      // No usable /proc, or the tree changed under us: the walk gives both
+      // the fd and its name.
+    } else if (err != EAGAIN &&
+               !(err == ENOENT && (options.mkdir || options.create_file))) {
+      // The walk names the failing component; if it succeeds (the tree
+      // changed in between), report what openat2 said.
+      InRootOptions none;
+      absl::StatusOr<InRootPath> w = Walk(root_fd, path, none).Run();
+      if (!w.ok()) return w.status();
+      return ResolveError(root_fd, path, err, "openat2(RESOLVE_IN_ROOT)");
+    }
+  }
+  return Walk(root_fd, path, options).Run();
+}
+
+void RemoveCreated(int root_fd, const std::vector<Created>& created) {
+  for (auto it = created.rbegin(); it != created.rend(); ++it) {
+    absl::string_view p = it->path;
+    size_t slash = p.rfind('/');
+    if (slash == absl::string_view::npos) continue;
+    std::string name(p.substr(slash + 1));
+    if (name.empty() || name == "." || name == "..") continue;
+    absl::string_view parent = slash == 0 ? "/" : p.substr(0, slash);
+    absl::StatusOr<InRootPath> dir = ResolveInRoot(root_fd, parent, {});
+    if (!dir.ok()) continue;
+    struct stat st {};
+    if (::fstatat(dir->fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      continue;
+    }
+    // unlinkat on an O_PATH directory fd works like on any directory fd; with
+    // AT_REMOVEDIR it removes only an empty directory, without it only a
+    // non-directory, whatever was swapped in after the fstatat.
+    if (it->directory && S_ISDIR(st.st_mode)) {
+      ::unlinkat(dir->fd.get(), name.c_str(), AT_REMOVEDIR);
+    } else if (!it->directory && S_ISREG(st.st_mode)) {
+      ::unlinkat(dir->fd.get(), name.c_str(), 0);
+    }
+  }
+}
+
+absl::Status CheckInsideRoot(int root_fd, int fd) {
+  auto fail = [&](int err, absl::string_view what) {
+    OpError e;
+    e.operation = "check_inside_root";
+    e.stage = Stage::kResolve;
+    e.errno_value = err;
+    std::string where = FdProcPath(fd);
+    e.value = where;
+    return WithOutsideCode(MakeOpError(
+        e, absl::StrCat("check that ",
+                        where.empty() ? absl::StrCat("fd ", fd) : Quote(where),
+                        " lies in root ", RootName(root_fd), ": ", what, ": ",
+                        ErrnoDescription(err))));
+  };
+  Identity root;
+  if (int err = FdIdentity(root_fd, &root); err != 0) {
+    return fail(err, "statx(root)");
+  }
+  Identity cur_id;
+  if (int err = FdIdentity(fd, &cur_id); err != 0) return fail(err, "statx");
+  if (cur_id.SameAs(root)) return absl::OkStatus();
+  UniqueFd cur;
+  if (!S_ISDIR(cur_id.mode)) {
+    // No ".." from a file: find the directory /proc says holds it, and prove
+    // that directory has this very file (dev/ino/mnt_id) under that name. A
+    // rename between the readlink and the open defeats one try; retry.
+    bool proven = false;
+    for (int attempt = 0; attempt < kParentRetries && !proven; ++attempt) {
+      std::string full = FdProcPath(fd);
+      size_t slash = full.rfind('/');
+      if (full.empty() || full.front() != '/' || slash == std::string::npos) {
+        return fail(ENOTDIR, "not a directory, and /proc names no parent");
+      }
+      std::string dir = slash == 0 ? "/" : full.substr(0, slash);
+      std::string name = full.substr(slash + 1);
+      cur.reset(RetryOnEintr([&] {
+        return ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+      }));
+      Identity named;
+      proven = cur.valid() &&
+               StatxIdentity(cur.get(), name.c_str(), AT_SYMLINK_NOFOLLOW,
+                             &named) == 0 &&
+               named.SameAs(cur_id);
+    }
+    if (!proven) {
+      return fail(EAGAIN,
+                  "its parent directory kept changing and cannot be proven");
+    }
+  } else {
+    cur = ReopenPath(fd);
+    if (!cur.valid()) return fail(errno, "reopen");
+  }
+  for (int level = 0; level < kMaxLevels; ++level) {
+    Identity id;
+    if (int err = FdIdentity(cur.get(), &id); err != 0) {
+      return fail(err, "statx");
+    }
+    if (id.SameAs(root)) return absl::OkStatus();
+    UniqueFd up(RetryOnEintr([&] {
+      return ::openat(cur.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    }));
+    if (!up.valid()) return fail(errno, "openat(\"..\")");
+    Identity up_id;
+    if (int err = FdIdentity(up.get(), &up_id); err != 0) {
+      return fail(err, "statx");
+    }
+    if (up_id.SameAs(id)) {
+      return fail(EXDEV,
+                  "outside the root (reached the top without meeting it)");
+    }
+    cur = std::move(up);
+  }
+  return fail(ELOOP, absl::StrCat("more than ", kMaxLevels, " levels"));
+}
+
+absl::StatusOr<std::string> ProcFdPath(int fd) {
+  auto fail = [&](int err, absl::string_view what) {
+    OpError e;
+    e.operation = "proc_fd_path";
+    e.stage = Stage::kResolve;
+    e.errno_value = err;
+    e.value = absl::StrCat(fd);
+    return WithOutsideCode(
+        MakeOpError(e, absl::StrCat("/proc/thread-self/fd/", fd, ": ", what,
+                                    ": ", ErrnoDescription(err))));
+  };
+  if (fd < 0) return BadArgument("fd", absl::StrCat(fd), "not open");
+  UniqueFd proc(RetryOnEintr([] {
+    return ::open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }));
+  if (!proc.valid()) return fail(errno, "open /proc");
+  struct statfs sfs {};
+  if (::fstatfs(proc.get(), &sfs) != 0) return fail(errno, "fstatfs /proc");
+  if (sfs.f_type != PROC_SUPER_MAGIC) {
+    return fail(EXDEV, "/proc is not a procfs");
+  }
+  Identity pid;
+  if (int err = FdIdentity(proc.get(), &pid); err != 0) {
+    return fail(err, "statx /proc");
+  }
+  if ((pid.attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 &&
+      (pid.attributes & STATX_ATTR_MOUNT_ROOT) == 0) {
+    return fail(EXDEV, "/proc is not the root of its mount");
+  }
+  if (pid.ino != kProcRootIno) {
+    return fail(EXDEV, "/proc is a bind of a procfs subdirectory");
+  }
+  UniqueFd fd_dir;
+  if (!mount_internal::ForceNoOpenat2() && !g_no_openat2.load()) {
+    sys::OpenHow how;
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = sys::kResolveNoXdev | sys::kResolveNoMagiclinks;
+    fd_dir.reset(RetryOnEintr(
+        [&] { return sys::Openat2(proc.get(), "thread-self/fd", &how); }));
+    if (!fd_dir.valid() && errno == ENOSYS) g_no_openat2.store(true);
+    if (!fd_dir.valid() && errno != ENOSYS) {
+      int err = errno;
+      return fail(err == EXDEV ? EXDEV : err,
+                  "thread-self/fd is not plain procfs");
+    }
+  }
+  if (!fd_dir.valid()) {
+    fd_dir.reset(RetryOnEintr([&] {
+      return ::openat(proc.get(), "thread-self/fd",
+                      O_PATH | O_DIRECTORY | O_CLOEXEC);
+    }));
+    if (!fd_dir.valid()) return fail(errno, "open thread-self/fd");
+    Identity d;
+    struct statfs dfs {};
+    if (FdIdentity(fd_dir.get(), &d) != 0 ||
+        ::fstatfs(fd_dir.get(), &dfs) != 0 || dfs.f_type != PROC_SUPER_MAGIC ||
+        d.dev_major != pid.dev_major || d.dev_minor != pid.dev_minor) {
+      return fail(EXDEV, "thread-self/fd is not plain procfs");
+    }
+  }
+  std::string name = absl::StrCat(fd);
+  UniqueFd again(RetryOnEintr([&] {
+    return ::openat(fd_dir.get(), name.c_str(), O_PATH | O_CLOEXEC);
+  }));
+  if (!again.valid()) return fail(errno, "reopen through the magic link");
+  Identity want, got;
+  if (int err = FdIdentity(fd, &want); err != 0) return fail(err, "statx fd");
+  if (int err = FdIdentity(again.get(), &got); err != 0) {
+    return fail(err, "statx link");
+  }
+  if (!want.SameAs(got)) {
+    return fail(EXDEV, "the magic link does not lead back to the fd");
+  }
+  return absl::StrCat("/proc/thread-self/fd/", fd);
+}
+
+}  // namespace linx
