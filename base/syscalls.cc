@@ -10,6 +10,15 @@
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -43,6 +52,19 @@ int MoveMount(int from_dirfd, const char* from_path, int to_dirfd,
               const char* to_path, unsigned flags) {
   return static_cast<int>(::syscall(SYS_move_mount, from_dirfd, from_path,
                                     to_dirfd, to_path, flags));
+}
+
+int Fsopen(const char* fstype, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_fsopen, fstype, flags));
+}
+
+int Fsconfig(int fd, unsigned cmd, const char* key, const void* value,
+             int aux) {
+  return static_cast<int>(::syscall(SYS_fsconfig, fd, cmd, key, value, aux));
+}
+
+int Fsmount(int fd, unsigned flags, unsigned attr_flags) {
+  return static_cast<int>(::syscall(SYS_fsmount, fd, flags, attr_flags));
 }
 
 int Openat2(int dirfd, const char* path, const OpenHow* how) {

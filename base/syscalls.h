@@ -32,6 +32,16 @@ inline constexpr uint64_t kMountAttrNosymfollow = 0x00200000;  // 5.14+
 // open_tree(2) / move_mount(2) flags. Kernel 5.2+.
 inline constexpr unsigned kOpenTreeClone = 1;
 inline constexpr unsigned kMoveMountFEmptyPath = 0x00000004;
+inline constexpr unsigned kMoveMountTEmptyPath = 0x00000040;
+inline constexpr unsigned kAtEmptyPath = 0x1000;
+
+// fsopen(2) / fsconfig(2) / fsmount(2) (linux/mount.h). Kernel 5.2+.
+inline constexpr unsigned kFsopenCloexec = 0x00000001;
+inline constexpr unsigned kFsconfigSetFlag = 0;
+inline constexpr unsigned kFsconfigSetString = 1;
+inline constexpr unsigned kFsconfigCmdCreate = 6;
+inline constexpr unsigned kFsmountCloexec = 0x00000001;
+
 inline constexpr unsigned kAtRecursive = 0x8000;
 
 // struct mount_attr (linux/mount.h), MOUNT_ATTR_SIZE_VER0 = 32.
@@ -71,6 +81,11 @@ int OpenTree(int dirfd, const char* path, unsigned flags);
 // move_mount(2). Kernel 5.2+.
 int MoveMount(int from_dirfd, const char* from_path, int to_dirfd,
               const char* to_path, unsigned flags);
+
+// fsopen(2), fsconfig(2), fsmount(2). Kernel 5.2+.
+int Fsopen(const char* fstype, unsigned flags);
+int Fsconfig(int fd, unsigned cmd, const char* key, const void* value, int aux);
+int Fsmount(int fd, unsigned flags, unsigned attr_flags);
 
 // openat2(2). Kernel 5.6+. Fails with EAGAIN under kResolveInRoot or
 // kResolveBeneath when a concurrent rename or mount could have let ".."

@@ -20,6 +20,7 @@
 #include "mount/flags.h"
 #include "mount/internal/calls.h"
 #include "mount/internal/forked.h"
+#include "mount/internal/in_root_exec.h"
 #include "mount/internal/pivot_root.h"
 #include "mount/internal/plan.h"
 #include "mount/internal/render.h"
@@ -39,6 +40,7 @@ using mount_internal::Where;
 // Runs a plan on the calling thread, which is already where it must run.
 absl::Status ExecHere(const Plan& plan) {
   using namespace mount_internal;  // NOLINT: the Exec* family
+  if (plan.root) return ExecInRoot(plan);
   return std::visit(
       [&](const auto& p) -> absl::Status {
         using T = std::decay_t<decltype(p)>;

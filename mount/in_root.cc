@@ -44,10 +44,6 @@ constexpr uint64_t kProcRootIno = 1;
 
 std::atomic<bool> g_no_openat2{false};
 
-std::string Quote(absl::string_view s) {
-  return absl::StrCat("\"", absl::CHexEscape(s), "\"");
-}
-
 // The path of an open fd as /proc shows it; "" when /proc cannot say.
 std::string FdProcPath(int fd) {
   char buf[PATH_MAX];

@@ -189,13 +189,14 @@ LINX_API int linx_umount(const char* target, int flags, const char* ns_path,
  * unshared CLONE_FS and chdir'ed into `new_root`, so the caller's cwd is never
  * changed by linx; but pivot_root(2) itself moves the root and cwd of every
  * process of that namespace whose root or cwd was the old root (with an
- * empty ns_path, the caller's own root among them). Kernel preconditions (see pivot_root(2)): `new_root` is a
- * mount point (bind it onto itself first), `put_old` is at or under `new_root`,
- * and neither `new_root` nor its parent mount is shared; a violation fails at
- * LINX_STAGE_PIVOT_ROOT (EINVAL) with a message naming it. Never call it
- * with an empty ns_path from a process whose namespace others share: every
- * process in that namespace sees the new root. Stages: bad_argument,
- * bad_in, open_ns, unshare, setns, chdir, thread, pivot_root. */
+ * empty ns_path, the caller's own root among them). Kernel preconditions (see
+ * pivot_root(2)): `new_root` is a mount point (bind it onto itself first),
+ * `put_old` is at or under `new_root`, and neither `new_root` nor its parent
+ * mount is shared; a violation fails at LINX_STAGE_PIVOT_ROOT (EINVAL) with a
+ * message naming it. Never call it with an empty ns_path from a process whose
+ * namespace others share: every process in that namespace sees the new root.
+ * Stages: bad_argument, bad_in, open_ns, unshare, setns, chdir, thread,
+ * pivot_root. */
 LINX_API int linx_pivot_root(const char* new_root, const char* put_old,
                              const char* ns_path, struct linx_error* err);
 

@@ -104,6 +104,32 @@ std::optional<MountError> GetMountError(const absl::Status& status);
 
 // ---- Options --------------------------------------------------------------
 
+// Paths inside an untrusted root (a container image): with a root set, the
+// verb's target (and a move's source, and a bind's source with
+// `source_in_root`) is resolved inside the root as if it were "/" —
+// absolute and relative symlinks and ".." never leave it, magic links are
+// refused — to an O_PATH descriptor (mount/in_root.h ResolveInRoot), on the
+// thread that runs the verb, in the target namespace. The verb then acts on
+// that descriptor, never on the string again: move_mount(2) onto it for
+// binds, mount(2)/umount2(2) on /proc/thread-self/fd/N (after proving /proc
+// is a real procfs) for the others. Afterwards the new mount must lie under
+// the root (CheckInsideRoot), or it is undone. Whatever fails midway undoes
+// what the call created (mounts, directories, placeholder files).
+// docs/security.md has the threat model.
+//
+// Errors: resolution failures at stage resolve (ENOENT, ELOOP for a loop or
+// a magic link, ENOTDIR, ...), with the path, the root and the component in
+// the message; a mount that landed outside the root: stage resolve, EXDEV.
+struct InRoot {
+  // The root directory, a TRUSTED path resolved normally in the target
+  // namespace. "" with fd < 0: no root.
+  std::string dir;
+  // Or an open directory (O_PATH is fine) of the target namespace's tree;
+  // borrowed, never closed. Wins over `dir`.
+  int fd = -1;
+  bool enabled() const { return fd >= 0 || !dir.empty(); }
+};
+
 struct MountOptions {
   // mount(2) flags. Propagation words (private, shared, slave, unbindable;
   // optionally with rec) cannot share a call with anything else
@@ -119,6 +145,13 @@ struct MountOptions {
   std::string data;
   // Create an empty placeholder file at the target first (see below).
   bool create = false;
+  // Create the target's missing directories first (0755), one mkdirat(2)
+  // at a time from the parent's fd, never through a symlink; without a
+  // root, inside "/" of the target namespace (same rules). With `create`,
+  // only the parents.
+  bool mkdir = false;
+  // Resolve the target inside this root (see InRoot).
+  InRoot root;
   // Where the verb runs.
   Namespace in = Namespace::Self();
 };
@@ -148,10 +181,19 @@ struct BindOptions {
   // Passed to the bind call; mount(2) ignores data for MS_BIND.
   std::string data;
   bool create = false;
+  bool mkdir = false;  // as in MountOptions
+  // Resolve the target inside this root (see InRoot). The source stays a
+  // path of the caller's namespace, opened on the calling thread with
+  // open_tree(2) so that the image cannot redirect it either, unless
+  // `source_in_root`, which resolves it inside the root too.
+  InRoot root;
+  bool source_in_root = false;
   Namespace in = Namespace::Self();
 };
 
 struct MoveOptions {
+  // Resolve both source and target inside this root (see InRoot).
+  InRoot root;
   Namespace in = Namespace::Self();
 };
 
@@ -166,6 +208,7 @@ struct RemountOptions {
   // (use Move).
   std::vector<MountFlag> flags;
   std::string data;
+  InRoot root;  // resolve the target inside this root (see InRoot)
   Namespace in = Namespace::Self();
 };
 
@@ -176,6 +219,7 @@ struct UmountOptions {
   // (umount -R), retrying while the table changes underneath: see
   // UmountTree in mount/umount_tree.h for the order and the errors.
   bool recursive = false;
+  InRoot root;  // resolve the target inside this root (see InRoot)
   Namespace in = Namespace::Self();
 };
 

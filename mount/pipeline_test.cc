@@ -33,12 +33,12 @@
 namespace linx {
 namespace {
 
+using ::linx::testing::ErrnoIs;
 using ::linx::testing::MakeScratchDir;
 using ::linx::testing::MakeSubdir;
 using ::linx::testing::ParkedChild;
-using ::linx::testing::ScopedMounts;
-using ::linx::testing::ErrnoIs;
 using ::linx::testing::ReadFile;
+using ::linx::testing::ScopedMounts;
 using ::linx::testing::StageIs;
 using ::linx::testing::StatvfsFlags;
 using ::linx::testing::WriteFile;

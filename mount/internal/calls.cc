@@ -48,6 +48,8 @@ void RemovePlaceholder(const std::string& target, bool created) {
   if (created) ::unlink(target.c_str());
 }
 
+}  // namespace
+
 // Undo a mount this call made, so a failed verb leaves nothing behind.
 absl::Status UndoAfter(const absl::Status& failure, const std::string& target,
                        bool created) {
@@ -74,8 +76,6 @@ absl::Status ApplyPropagation(const Plan& plan, const std::string& target,
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::Status ExecMount(const Plan& plan, const NewMountPlan& p) {
   ASSIGN_OR_RETURN(bool created, CreatePlaceholder(plan, p.create, p.target));

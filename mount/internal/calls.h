@@ -5,10 +5,22 @@
 #ifndef LINX_MOUNT_INTERNAL_CALLS_H_
 #define LINX_MOUNT_INTERNAL_CALLS_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "mount/internal/plan.h"
 
 namespace linx::mount_internal {
+
+// Detaches the mount at `target` (umount2(MNT_DETACH)) after `failure`,
+// removes a placeholder this call `created`, and says so in the message.
+absl::Status UndoAfter(const absl::Status& failure, const std::string& target,
+                       bool created);
+
+// The propagation call, mount(NULL, target, NULL, propagation, NULL), when
+// `propagation` is not 0.
+absl::Status ApplyPropagation(const Plan& plan, const std::string& target,
+                              unsigned long propagation);
 
 absl::Status ExecMount(const Plan& plan, const NewMountPlan& p);
 absl::Status ExecBind(const Plan& plan, const BindPlan& p);

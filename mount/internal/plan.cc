@@ -115,12 +115,38 @@ Split SplitPropagation(unsigned long bits) {
   return s;
 }
 
+// The root of a command, checked: "" or an absolute path in another
+// namespace, no NUL, not too long. `mkdir` without a root means "/".
+absl::StatusOr<std::optional<RootSpec>> RootOf(const char* op,
+                                               const InRoot& root, bool mkdir,
+                                               const Namespace& in) {
+  if (!root.enabled() && !mkdir) return std::optional<RootSpec>();
+  RootSpec spec;
+  spec.fd = root.fd;
+  spec.dir = root.fd >= 0 ? "" : root.dir.empty() ? "/" : root.dir;
+  spec.mkdir = mkdir;
+  if (root.fd < 0) {
+    RETURN_IF_ERROR(CheckString(op, "root", spec.dir, PathKind::kPath, in));
+  }
+  return std::optional<RootSpec>(std::move(spec));
+}
+
+// The namespace a path is checked against: with a root, paths are relative
+// to the root, so a relative one is as good as an absolute one.
+const Namespace& PathsIn(const InRoot& root, bool mkdir, const Namespace& in) {
+  static const Namespace* self = new Namespace(Namespace::Self());
+  return root.enabled() || mkdir ? *self : in;
+}
+
 absl::StatusOr<Plan> PlanMount(const MountCommand& c, const Namespace& in) {
   const char* op = "mount";
   const MountOptions& o = c.options;
   RETURN_IF_ERROR(CheckString(op, "source", c.source, PathKind::kOptional, in));
-  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath, in));
+  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath,
+                              PathsIn(o.root, o.mkdir, in)));
   RETURN_IF_ERROR(CheckString(op, "fstype", c.fstype, PathKind::kOptional, in));
+  ASSIGN_OR_RETURN(std::optional<RootSpec> root,
+                   RootOf(op, o.root, o.mkdir, in));
   RETURN_IF_ERROR(CheckString(op, "data", o.data, PathKind::kOptional, in));
   RETURN_IF_ERROR(CheckMountFlags(op, o.flags));
   NewMountPlan p;
@@ -137,6 +163,12 @@ absl::StatusOr<Plan> PlanMount(const MountCommand& c, const Namespace& in) {
   if (!p.main_call) p.flags = 0;
   Plan plan;
   plan.operation = op;
+  if (root) {
+    // The resolver creates the placeholder, inside the root.
+    root->create = p.create;
+    p.create = false;
+  }
+  plan.root = std::move(root);
   plan.call = std::move(p);
   return plan;
 }
@@ -147,8 +179,19 @@ absl::StatusOr<Plan> PlanBind(const BindCommand& c, const Namespace& in) {
   // A source from the caller's namespace may be relative.
   RETURN_IF_ERROR(CheckString(op, "source", c.source, PathKind::kPath,
                               c.source_from_caller ? Namespace::Self() : in));
-  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath, in));
+  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath,
+                              PathsIn(o.root, o.mkdir, in)));
   RETURN_IF_ERROR(CheckString(op, "data", o.data, PathKind::kOptional, in));
+  ASSIGN_OR_RETURN(std::optional<RootSpec> root,
+                   RootOf(op, o.root, o.mkdir, in));
+  if (o.source_in_root && !o.root.enabled()) {
+    return BadArgumentError(op, "source_in_root", "needs a root");
+  }
+  if (o.source_in_root && c.source_from_caller) {
+    return BadArgumentError(
+        op, "source_in_root",
+        "contradicts a source from the caller's namespace (BindFromHost)");
+  }
   RETURN_IF_ERROR(CheckMountFlags(op, o.flags));
   for (MountFlag f : o.flags) {
     switch (f) {
@@ -180,16 +223,31 @@ absl::StatusOr<Plan> PlanBind(const BindCommand& c, const Namespace& in) {
   p.propagation = SplitPropagation(bits).propagation;
   Plan plan;
   plan.operation = op;
+  if (root) {
+    root->create = p.create;
+    root->source_in_root = o.source_in_root;
+    p.create = false;
+    // A source that is not resolved in the root is the caller's path: it
+    // is cloned on the calling thread (open_tree), like BindFromHost, so
+    // the image cannot redirect it either.
+    if (!o.source_in_root) p.from_caller = true;
+  }
+  plan.root = std::move(root);
   plan.call = std::move(p);
   return plan;
 }
 
 absl::StatusOr<Plan> PlanMove(const MoveCommand& c, const Namespace& in) {
   const char* op = "move";
-  RETURN_IF_ERROR(CheckString(op, "source", c.source, PathKind::kPath, in));
-  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath, in));
+  const Namespace& paths_in = PathsIn(c.options.root, false, in);
+  RETURN_IF_ERROR(
+      CheckString(op, "source", c.source, PathKind::kPath, paths_in));
+  RETURN_IF_ERROR(
+      CheckString(op, "target", c.target, PathKind::kPath, paths_in));
   Plan plan;
   plan.operation = op;
+  ASSIGN_OR_RETURN(plan.root, RootOf(op, c.options.root, false, in));
+  if (plan.root) plan.root->source_in_root = true;
   plan.call = MovePlan{c.source, c.target};
   return plan;
 }
@@ -197,7 +255,8 @@ absl::StatusOr<Plan> PlanMove(const MoveCommand& c, const Namespace& in) {
 absl::StatusOr<Plan> PlanRemount(const RemountCommand& c, const Namespace& in) {
   const char* op = "remount";
   const RemountOptions& o = c.options;
-  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath, in));
+  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath,
+                              PathsIn(o.root, false, in)));
   RETURN_IF_ERROR(CheckString(op, "data", o.data, PathKind::kOptional, in));
   RETURN_IF_ERROR(CheckMountFlags(op, o.flags));
   for (MountFlag f : o.flags) {
@@ -219,6 +278,7 @@ absl::StatusOr<Plan> PlanRemount(const RemountCommand& c, const Namespace& in) {
   p.flags = MS_REMOUNT | (bits & ~kPropagationBits);
   Plan plan;
   plan.operation = op;
+  ASSIGN_OR_RETURN(plan.root, RootOf(op, o.root, false, in));
   plan.call = std::move(p);
   return plan;
 }
@@ -226,7 +286,8 @@ absl::StatusOr<Plan> PlanRemount(const RemountCommand& c, const Namespace& in) {
 absl::StatusOr<Plan> PlanUmount(const UmountCommand& c, const Namespace& in) {
   const char* op = "umount";
   const UmountOptions& o = c.options;
-  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath, in));
+  RETURN_IF_ERROR(CheckString(op, "target", c.target, PathKind::kPath,
+                              PathsIn(o.root, false, in)));
   for (UmountFlag f : o.flags) {
     int i = static_cast<int>(f);
     if (i < 0 || i > static_cast<int>(UmountFlag::kNoFollow)) {
@@ -248,6 +309,7 @@ absl::StatusOr<Plan> PlanUmount(const UmountCommand& c, const Namespace& in) {
   p.recursive = o.recursive && (bits & MNT_DETACH) == 0;
   Plan plan;
   plan.operation = op;
+  ASSIGN_OR_RETURN(plan.root, RootOf(op, o.root, false, in));
   plan.call = std::move(p);
   return plan;
 }
@@ -318,6 +380,15 @@ absl::StatusOr<Plan> MakePlan(const Command& command, const Namespace& in) {
   if (!plan.ok()) return plan;
   plan->in_suffix = in.is_self() ? "" : absl::StrCat(" in ", in.Describe());
   plan->where = WhereOf(*plan, in);
+  if (plan->root && plan->where == Where::kForked) {
+    // The forked child may run only async-signal-safe code; resolving in a
+    // root is not. (A proc for a container: mount it with the root from the
+    // caller's PID namespace, or inside the container.)
+    return BadArgumentError(plan->operation, "root",
+                            "cannot be combined with a mount made in the "
+                            "target's PID namespace (proc into another "
+                            "namespace, or a pidns_path) yet");
+  }
   return plan;
 }
 

@@ -10,6 +10,7 @@
 #define LINX_MOUNT_INTERNAL_PLAN_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -62,6 +63,15 @@ struct PivotRootPlan {
   std::string new_root, put_old;
 };
 
+// Paths resolved inside a root (mount.h InRoot; mount/in_root.h).
+struct RootSpec {
+  std::string dir;      // the trusted root directory ("" when `fd` is set)
+  int fd = -1;          // a borrowed root directory fd
+  bool mkdir = false;   // create the target's missing directories
+  bool create = false;  // create the target's last component (file)
+  bool source_in_root = false;  // resolve the source too (bind, move)
+};
+
 // Where a plan runs.
 enum class Where {
   kCaller,  // the calling thread (Self, not pivot_root)
@@ -76,6 +86,9 @@ struct Plan {
   const char* operation = "mount";  // "mount", "bind", "move", ...
   std::string in_suffix;            // "" or " in mount namespace of pid N"
   Where where = Where::kCaller;
+  // Set: every path the image controls is resolved inside this root, on
+  // the thread that runs the plan (internal/in_root_exec.cc).
+  std::optional<RootSpec> root;
 };
 
 // Checks `command` (strings, flags) and applies the kernel rules; `in` is

@@ -1,0 +1,485 @@
+#include "mount/internal/in_root_exec.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "base/op_error.h"
+#include "base/status.h"
+#include "base/syscalls.h"
+#include "base/unique_fd.h"
+#include "mount/flags.h"
+#include "mount/in_root.h"
+#include "mount/internal/calls.h"
+#include "mount/internal/per_mount.h"
+#include "mount/internal/render.h"
+#include "mount/internal/umount_walk.h"
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+namespace linx::mount_internal {
+namespace {
+
+// The root of a plan, open for the duration of the call.
+struct Root {
+  UniqueFd owned;
+  int fd = -1;
+  std::string label;  // for messages: "/run/c1/rootfs" or "fd 7"
+};
+
+absl::StatusOr<Root> OpenTheRoot(const RootSpec& spec) {
+  Root r;
+  if (spec.fd >= 0) {
+    r.fd = spec.fd;
+    r.label = absl::StrCat("fd ", spec.fd);
+    return r;
+  }
+  ASSIGN_OR_RETURN(r.owned, OpenRoot(spec.dir));
+  r.fd = r.owned.get();
+  r.label = spec.dir;
+  return r;
+}
+
+// `"/dev/null" in root "/run/c1/rootfs"`: how a resolved path is named.
+std::string InRootName(const Root& root, const InRootPath& p) {
+  return absl::StrCat(Quote(p.path), " in root ", Quote(root.label));
+}
+
+absl::Status Resolve(const Plan& plan, const Root& root, absl::string_view path,
+                     const InRootOptions& opts, InRootPath* out) {
+  absl::StatusOr<InRootPath> r = ResolveInRoot(root.fd, path, opts);
+  if (!r.ok()) {
+    // The resolver's message names the path, the root and the component;
+    // the operation is the verb's.
+    std::optional<OpError> e = GetOpError(r.status());
+    OpError op{plan.operation, e ? e->stage : Stage::kResolve,
+               e ? e->errno_value : 0, e ? e->value : std::string(path)};
+    return MakeOpError(
+        op, absl::StrCat(plan.operation, ": ", r.status().message()));
+  }
+  *out = *std::move(r);
+  return absl::OkStatus();
+}
+
+// /proc/thread-self/fd/N for a descriptor, /proc proven real.
+absl::StatusOr<std::string> FdPath(const Plan& plan, int fd) {
+  absl::StatusOr<std::string> p = ProcFdPath(fd);
+  if (!p.ok()) {
+    std::optional<OpError> e = GetOpError(p.status());
+    return MakeOpError(
+        {plan.operation, Stage::kResolve, e ? e->errno_value : EXDEV, ""},
+        absl::StrCat(plan.operation, ": ", p.status().message()));
+  }
+  return p;
+}
+
+// The post-verb check: what was attached lies at or under the root.
+absl::Status Inside(const Plan& plan, const Root& root, int fd,
+                    const std::string& what) {
+  absl::Status s = CheckInsideRoot(root.fd, fd);
+  if (s.ok()) return s;
+  std::optional<OpError> e = GetOpError(s);
+  return MakeOpError(
+      {plan.operation, Stage::kResolve, e ? e->errno_value : EXDEV, ""},
+      absl::StrCat(plan.operation, ": ", what, " is not inside root ",
+                   Quote(root.label), " after the call (", s.message(), ")"));
+}
+
+// Undo after a failure: detach what was attached (by its /proc path) and
+// remove what the resolver created.
+absl::Status Undo(absl::Status failure, const std::string& attached,
+                  const Root& root, const InRootPath& target) {
+  if (!attached.empty()) failure = UndoAfter(failure, attached, false);
+  RemoveCreated(root.fd, target.created);
+  return failure;
+}
+
+// ---- New filesystems: fsopen → fsconfig → fsmount → move_mount ----------
+
+// The fs_context's messages (fsopen(2): "e <text>" per read), the errors
+// and warnings joined; "" when there are none.
+std::string KernelMessages(int fs_fd) {
+  std::vector<std::string> lines;
+  char buf[1024];
+  for (int i = 0; i < 32; ++i) {
+    ssize_t n = ::read(fs_fd, buf, sizeof(buf) - 1);
+    if (n <= 0) break;
+    absl::string_view line(buf, static_cast<size_t>(n));
+    if (absl::ConsumePrefix(&line, "e ") || absl::ConsumePrefix(&line, "w ")) {
+      lines.emplace_back(line);
+    }
+  }
+  return absl::StrJoin(lines, "; ");
+}
+
+// mount(2) data as fsconfig(2) calls: split at commas outside double quotes
+// (as the kernel's monolithic parser and the LSMs' quoted context= values
+// need), "key=value" → FSCONFIG_SET_STRING, "key" → FSCONFIG_SET_FLAG;
+// empty options are skipped, as by the kernel.
+std::vector<std::pair<std::string, std::optional<std::string>>> SplitData(
+    absl::string_view data) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> out;
+  std::string cur;
+  bool quoted = false;
+  auto flush = [&] {
+    if (cur.empty()) return;
+    size_t eq = cur.find('=');
+    if (eq == std::string::npos) {
+      out.emplace_back(cur, std::nullopt);
+    } else if (eq > 0) {
+      out.emplace_back(cur.substr(0, eq), cur.substr(eq + 1));
+    }
+    cur.clear();
+  };
+  for (char c : data) {
+    if (c == '"') quoted = !quoted;
+    if (c == ',' && !quoted) {
+      flush();
+    } else {
+      cur += c;
+    }
+  }
+  flush();
+  return out;
+}
+
+// MS_* bits as fsmount(2) attributes (per mount) and as superblock flags
+// for fsconfig (FSCONFIG_SET_FLAG: "ro", "sync", "dirsync", "mand",
+// "lazytime", the words vfs_parse_sb_flag takes).
+unsigned AttrsOf(unsigned long ms) {
+  unsigned a = 0;
+  if (ms & MS_RDONLY) a |= sys::kMountAttrRdonly;
+  if (ms & MS_NOSUID) a |= sys::kMountAttrNosuid;
+  if (ms & MS_NODEV) a |= sys::kMountAttrNodev;
+  if (ms & MS_NOEXEC) a |= sys::kMountAttrNoexec;
+  if (ms & MS_NOATIME) a |= sys::kMountAttrNoatime;
+  if (ms & MS_STRICTATIME) a |= sys::kMountAttrStrictatime;
+  if (ms & MS_NODIRATIME) a |= sys::kMountAttrNodiratime;
+  if (ms & MS_NOSYMFOLLOW) a |= sys::kMountAttrNosymfollow;
+  return a;
+}
+
+std::vector<const char*> SbFlagsOf(unsigned long ms) {
+  std::vector<const char*> out;
+  if (ms & MS_RDONLY) out.push_back("ro");
+  if (ms & MS_SYNCHRONOUS) out.push_back("sync");
+  if (ms & MS_DIRSYNC) out.push_back("dirsync");
+  if (ms & MS_MANDLOCK) out.push_back("mand");
+  if (ms & MS_LAZYTIME) out.push_back("lazytime");
+  return out;
+}
+
+// A detached, fully configured mount of `p.fstype`, or ENOSYS in *errno_out
+// (and an OK empty fd) where the kernel lacks fsopen(2).
+absl::StatusOr<UniqueFd> NewDetachedMount(const Plan& plan,
+                                          const NewMountPlan& p,
+                                          bool* unsupported) {
+  UniqueFd fs(sys::Fsopen(p.fstype.c_str(), sys::kFsopenCloexec));
+  if (!fs.valid()) {
+    int err = errno;
+    if (err == ENOSYS) {
+      *unsupported = true;
+      return UniqueFd();
+    }
+    return CallError(plan, absl::StrCat("fsopen(", Quote(p.fstype), ")"),
+                     Stage::kMount, err,
+                     err == ENODEV ? MainCallHint(plan, err) : "");
+  }
+  auto config = [&](unsigned cmd, const char* key, const char* value,
+                    const std::string& call) -> absl::Status {
+    if (sys::Fsconfig(fs.get(), cmd, key, value, 0) == 0) {
+      return absl::OkStatus();
+    }
+    int err = errno;
+    return CallError(plan, call, Stage::kMount, err, KernelMessages(fs.get()));
+  };
+  if (!p.source.empty()) {
+    RETURN_IF_ERROR(config(sys::kFsconfigSetString, "source", p.source.c_str(),
+                           absl::StrCat("fsconfig(FSCONFIG_SET_STRING, "
+                                        "\"source\", ",
+                                        Quote(p.source), ")")));
+  }
+  for (const char* flag : SbFlagsOf(p.flags)) {
+    RETURN_IF_ERROR(
+        config(sys::kFsconfigSetFlag, flag, nullptr,
+               absl::StrCat("fsconfig(FSCONFIG_SET_FLAG, \"", flag, "\")")));
+  }
+  for (const auto& [key, value] : SplitData(p.data)) {
+    if (value) {
+      RETURN_IF_ERROR(
+          config(sys::kFsconfigSetString, key.c_str(), value->c_str(),
+                 absl::StrCat("fsconfig(FSCONFIG_SET_STRING, ", Quote(key),
+                              ", ", Quote(*value), ")")));
+    } else {
+      RETURN_IF_ERROR(config(
+          sys::kFsconfigSetFlag, key.c_str(), nullptr,
+          absl::StrCat("fsconfig(FSCONFIG_SET_FLAG, ", Quote(key), ")")));
+    }
+  }
+  RETURN_IF_ERROR(config(sys::kFsconfigCmdCreate, nullptr, nullptr,
+                         "fsconfig(FSCONFIG_CMD_CREATE)"));
+  UniqueFd mnt(sys::Fsmount(fs.get(), sys::kFsmountCloexec, AttrsOf(p.flags)));
+  if (!mnt.valid()) {
+    int err = errno;
+    return CallError(plan, "fsmount(FSMOUNT_CLOEXEC)", Stage::kMount, err,
+                     KernelMessages(fs.get()));
+  }
+  return mnt;
+}
+
+absl::Status NewMountInRoot(const Plan& plan, const NewMountPlan& p,
+                            const Root& root) {
+  const RootSpec& spec = *plan.root;
+  InRootPath target;
+  InRootOptions opts;
+  if (p.main_call) {
+    opts.mkdir = spec.mkdir;
+    opts.create_file = spec.create;
+  }
+  RETURN_IF_ERROR(Resolve(plan, root, p.target, opts, &target));
+  ASSIGN_OR_RETURN(std::string target_path, FdPath(plan, target.fd.get()));
+  Plan here = plan;
+  NewMountPlan onto = p;
+  onto.target = target_path;
+  here.call = onto;
+  const bool raw_flags = (p.flags & (MS_BIND | MS_MOVE | MS_REMOUNT)) != 0;
+  if (!p.main_call || raw_flags) {
+    // A propagation change of the mount at the target (the resolved fd is
+    // that mount's root), or a raw MS_BIND/MS_MOVE/MS_REMOUNT: mount(2) on
+    // the descriptor's /proc path.
+    absl::Status s = ExecMount(here, onto);
+    if (!s.ok()) RemoveCreated(root.fd, target.created);
+    return s;
+  }
+  bool unsupported = false;
+  absl::StatusOr<UniqueFd> mnt = NewDetachedMount(here, p, &unsupported);
+  if (!mnt.ok()) return Undo(mnt.status(), "", root, target);
+  std::string attached;
+  int check_fd = target.fd.get();
+  if (unsupported) {
+    // Before 5.2: mount(2) onto the descriptor's /proc path. The new mount
+    // cannot be named for a propagation call there, so none is made.
+    if (p.propagation != 0) {
+      return Undo(BadArgumentError(plan.operation, "flags",
+                                   "a propagation word with a root needs "
+                                   "fsmount(2) (Linux 5.2+)"),
+                  "", root, target);
+    }
+    onto.propagation = 0;
+    absl::Status s = ExecMount(here, onto);
+    if (!s.ok()) return Undo(s, "", root, target);
+    attached = target_path;
+  } else {
+    if (sys::MoveMount(mnt->get(), "", target.fd.get(), "",
+                       sys::kMoveMountFEmptyPath | sys::kMoveMountTEmptyPath) !=
+        0) {
+      int err = errno;
+      return Undo(CallError(here,
+                            absl::StrCat("move_mount(", mnt->get(), ", \"\", ",
+                                         InRootName(root, target),
+                                         ", \"\", MOVE_MOUNT_F_EMPTY_PATH|"
+                                         "MOVE_MOUNT_T_EMPTY_PATH)"),
+                            Stage::kMount, err),
+                  "", root, target);
+    }
+    ASSIGN_OR_RETURN(attached, FdPath(plan, mnt->get()));
+    check_fd = mnt->get();
+    absl::Status s = ApplyPropagation(here, attached, p.propagation);
+    if (!s.ok()) return Undo(s, attached, root, target);
+  }
+  absl::Status s =
+      Inside(plan, root, check_fd,
+             absl::StrCat("the new mount at ", InRootName(root, target)));
+  if (!s.ok()) return Undo(s, attached, root, target);
+  return absl::OkStatus();
+}
+
+// ---- Binds: a tree attached onto the target's descriptor ----------------
+
+absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root) {
+  const RootSpec& spec = *plan.root;
+  std::shared_ptr<UniqueFd> tree = p.tree;
+  if (spec.source_in_root) {
+    InRootPath source;
+    RETURN_IF_ERROR(Resolve(plan, root, p.source, {}, &source));
+    unsigned flags = sys::kOpenTreeClone | O_CLOEXEC | sys::kAtEmptyPath |
+                     (p.rec ? sys::kAtRecursive : 0);
+    int fd = sys::OpenTree(source.fd.get(), "", flags);
+    if (fd < 0) {
+      int err = errno;
+      return CallError(plan,
+                       absl::StrCat("open_tree(", InRootName(root, source),
+                                    ", \"\", OPEN_TREE_CLONE|AT_EMPTY_PATH",
+                                    p.rec ? "|AT_RECURSIVE" : "", ")"),
+                       Stage::kMount, err);
+    }
+    tree = std::make_shared<UniqueFd>(fd);
+  }
+  if (tree == nullptr || !tree->valid()) {
+    return absl::InternalError("bind in a root without a source tree");
+  }
+  InRootPath target;
+  InRootOptions opts;
+  opts.mkdir = spec.mkdir;
+  opts.create_file = spec.create;
+  RETURN_IF_ERROR(Resolve(plan, root, p.target, opts, &target));
+  if (sys::MoveMount(tree->get(), "", target.fd.get(), "",
+                     sys::kMoveMountFEmptyPath | sys::kMoveMountTEmptyPath) !=
+      0) {
+    int err = errno;
+    return Undo(CallError(plan,
+                          absl::StrCat("move_mount(", tree->get(), ", \"\", ",
+                                       InRootName(root, target),
+                                       ", \"\", MOVE_MOUNT_F_EMPTY_PATH|"
+                                       "MOVE_MOUNT_T_EMPTY_PATH)"),
+                          Stage::kMount, err),
+                "", root, target);
+  }
+  // From here on the new mount is reached through its own descriptor.
+  ASSIGN_OR_RETURN(std::string attached, FdPath(plan, tree->get()));
+  BindPlan at = p;
+  at.target = attached;
+  absl::Status s = ApplyPerMount(plan, at);
+  if (s.ok()) s = ApplyPropagation(plan, attached, p.propagation);
+  if (s.ok()) {
+    s = Inside(plan, root, tree->get(),
+               absl::StrCat("the bind at ", InRootName(root, target)));
+  }
+  if (!s.ok()) return Undo(s, attached, root, target);
+  return absl::OkStatus();
+}
+
+// ---- Move, remount, umount ------------------------------------------------
+
+absl::Status MoveInRoot(const Plan& plan, const MovePlan& p, const Root& root) {
+  InRootPath source, target;
+  RETURN_IF_ERROR(Resolve(plan, root, p.source, {}, &source));
+  RETURN_IF_ERROR(Resolve(plan, root, p.target, {}, &target));
+  if (sys::MoveMount(source.fd.get(), "", target.fd.get(), "",
+                     sys::kMoveMountFEmptyPath | sys::kMoveMountTEmptyPath) !=
+      0) {
+    int err = errno;
+    if (err != ENOSYS) {
+      return CallError(plan,
+                       absl::StrCat("move_mount(", InRootName(root, source),
+                                    ", \"\", ", InRootName(root, target),
+                                    ", \"\", MOVE_MOUNT_F_EMPTY_PATH|"
+                                    "MOVE_MOUNT_T_EMPTY_PATH)"),
+                       Stage::kMount, err, MainCallHint(plan, err));
+    }
+    // Before 5.2: mount(2) with MS_MOVE on the two /proc paths.
+    ASSIGN_OR_RETURN(std::string from, FdPath(plan, source.fd.get()));
+    ASSIGN_OR_RETURN(std::string to, FdPath(plan, target.fd.get()));
+    RETURN_IF_ERROR(ExecMove(plan, MovePlan{from, to}));
+  }
+  // The moved mount is what `source` refers to now.
+  absl::Status s =
+      Inside(plan, root, source.fd.get(),
+             absl::StrCat("the mount moved to ", InRootName(root, target)));
+  if (!s.ok()) {
+    absl::StatusOr<std::string> at = FdPath(plan, source.fd.get());
+    return UndoAfter(s, at.ok() ? *at : "", false);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemountInRoot(const Plan& plan, const RemountPlan& p,
+                           const Root& root) {
+  InRootPath target;
+  RETURN_IF_ERROR(Resolve(plan, root, p.target, {}, &target));
+  RemountPlan onto = p;
+  ASSIGN_OR_RETURN(onto.target, FdPath(plan, target.fd.get()));
+  Plan here = plan;
+  here.call = onto;
+  return ExecRemount(here, onto);
+}
+
+// The canonical path of the root in this thread's view, for mapping the
+// mount points of mountinfo back into the root.
+absl::StatusOr<std::string> RootPathHere(const Plan& plan, const Root& root) {
+  ASSIGN_OR_RETURN(std::string proc, FdPath(plan, root.fd));
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(proc.c_str(), buf, sizeof(buf) - 1);
+  if (n < 0) {
+    int err = errno;
+    return CallError(plan, absl::StrCat("readlink(", Quote(proc), ")"),
+                     Stage::kResolve, err);
+  }
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+absl::Status UmountInRoot(const Plan& plan, const UmountPlan& p,
+                          const Root& root) {
+  InRootPath target;
+  RETURN_IF_ERROR(Resolve(plan, root, p.target, {}, &target));
+  UmountPlan onto = p;
+  ASSIGN_OR_RETURN(onto.target, FdPath(plan, target.fd.get()));
+  // The magic link is the target itself: UMOUNT_NOFOLLOW would refuse it,
+  // and the resolver already refused every symlink that could lead out.
+  onto.flags &= ~UMOUNT_NOFOLLOW;
+  Plan here = plan;
+  here.call = onto;
+  if (!p.recursive) return ExecUmount(here, onto);
+  ASSIGN_OR_RETURN(std::string root_path, RootPathHere(plan, root));
+  // Each mount of the tree, named by mountinfo, is resolved in the root
+  // again before its umount2: the walk never acts on a path outside it.
+  return UmountTreeHere(here, onto, [&](const Plan& one) -> absl::Status {
+    const UmountPlan& u = std::get<UmountPlan>(one.call);
+    if (u.target == onto.target) return ExecUmount(one, u);
+    absl::string_view rest = u.target;
+    if (root_path != "/" && !absl::ConsumePrefix(&rest, root_path)) {
+      return MakeOpError(
+          {plan.operation, Stage::kResolve, EXDEV, u.target},
+          absl::StrCat(plan.operation, ": ", Quote(u.target),
+                       " is not inside root ", Quote(root.label)));
+    }
+    InRootPath sub;
+    RETURN_IF_ERROR(
+        Resolve(plan, root, rest.empty() ? "/" : rest, InRootOptions(), &sub));
+    UmountPlan each = u;
+    ASSIGN_OR_RETURN(each.target, FdPath(plan, sub.fd.get()));
+    Plan p_each = one;
+    p_each.call = each;
+    return ExecUmount(p_each, each);
+  });
+}
+
+}  // namespace
+
+absl::Status ExecInRoot(const Plan& plan) {
+  ASSIGN_OR_RETURN(Root root, OpenTheRoot(*plan.root));
+  return std::visit(
+      [&](const auto& p) -> absl::Status {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, NewMountPlan>) {
+          return NewMountInRoot(plan, p, root);
+        } else if constexpr (std::is_same_v<T, BindPlan>) {
+          return BindInRoot(plan, p, root);
+        } else if constexpr (std::is_same_v<T, MovePlan>) {
+          return MoveInRoot(plan, p, root);
+        } else if constexpr (std::is_same_v<T, RemountPlan>) {
+          return RemountInRoot(plan, p, root);
+        } else if constexpr (std::is_same_v<T, UmountPlan>) {
+          return UmountInRoot(plan, p, root);
+        } else {
+          return BadArgumentError(plan.operation, "root",
+                                  "pivot_root takes no root");
+        }
+      },
+      plan.call);
+}
+
+}  // namespace linx::mount_internal

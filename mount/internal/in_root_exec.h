@@ -1,0 +1,30 @@
+// in_root_exec: a plan whose paths an untrusted image controls. Every such
+// path is resolved inside the root once (mount/in_root.h), the verb acts on
+// the descriptor, the result is checked to lie inside the root, and what
+// failed midway is undone. Private to mount/.
+#ifndef LINX_MOUNT_INTERNAL_IN_ROOT_EXEC_H_
+#define LINX_MOUNT_INTERNAL_IN_ROOT_EXEC_H_
+
+#include "absl/status/status.h"
+#include "mount/internal/plan.h"
+
+namespace linx::mount_internal {
+
+// Runs `plan` (plan.root set) on the calling thread, which is already in
+// the target namespace:
+//   new mount: ResolveInRoot(target, mkdir/create) → fsopen/fsconfig/fsmount
+//     → move_mount(mnt, "", target_fd, "", F|T_EMPTY_PATH) (5.2+; before:
+//     mount(2) onto /proc/thread-self/fd/N) → propagation on the new mount;
+//   bind: the source tree (open_tree of the caller's path, or of the source
+//     resolved in the root) → move_mount onto the target fd → the per-mount
+//     flags and propagation on the attached tree;
+//   move: move_mount(source_fd → target_fd);
+//   remount, umount (and umount -R): on /proc/thread-self/fd/N of the
+//     resolved target (each submount of a tree resolved in the root again);
+// then CheckInsideRoot on what was attached. Any failure after something
+// was attached detaches it and removes what the resolver created.
+absl::Status ExecInRoot(const Plan& plan);
+
+}  // namespace linx::mount_internal
+
+#endif  // LINX_MOUNT_INTERNAL_IN_ROOT_EXEC_H_
