@@ -421,15 +421,44 @@ absl::StatusOr<std::string> RootPathHere(const Plan& plan, const Root& root) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
+// A path for umount2(2) that holds no reference to the mount itself (an
+// open descriptor of a mount keeps it busy): the resolved target's parent
+// directory by descriptor, then its last component, which umount2 must not
+// follow (UMOUNT_NOFOLLOW): /proc/thread-self/fd/<parent>/<name>.
+struct UmountPath {
+  InRootPath parent;
+  std::string path;
+};
+absl::StatusOr<UmountPath> UmountPathOf(const Plan& plan, const Root& root,
+                                        absl::string_view target) {
+  std::string canonical;
+  {
+    InRootPath t;
+    RETURN_IF_ERROR(Resolve(plan, root, target, {}, &t));
+    canonical = t.path;
+  }  // closed: the fd would keep the mount busy
+  if (canonical == "/") {
+    return BadArgumentError(plan.operation, "target",
+                            absl::StrCat(Quote(target),
+                                         " is the root itself; unmount it "
+                                         "without a root"));
+  }
+  size_t slash = canonical.rfind('/');
+  UmountPath u;
+  RETURN_IF_ERROR(Resolve(plan, root,
+                          slash == 0 ? "/" : canonical.substr(0, slash), {},
+                          &u.parent));
+  ASSIGN_OR_RETURN(std::string dir, FdPath(plan, u.parent.fd.get()));
+  u.path = absl::StrCat(dir, "/", canonical.substr(slash + 1));
+  return u;
+}
+
 absl::Status UmountInRoot(const Plan& plan, const UmountPlan& p,
                           const Root& root) {
-  InRootPath target;
-  RETURN_IF_ERROR(Resolve(plan, root, p.target, {}, &target));
+  ASSIGN_OR_RETURN(UmountPath top, UmountPathOf(plan, root, p.target));
   UmountPlan onto = p;
-  ASSIGN_OR_RETURN(onto.target, FdPath(plan, target.fd.get()));
-  // The magic link is the target itself: UMOUNT_NOFOLLOW would refuse it,
-  // and the resolver already refused every symlink that could lead out.
-  onto.flags &= ~UMOUNT_NOFOLLOW;
+  onto.target = top.path;
+  onto.flags |= UMOUNT_NOFOLLOW;
   Plan here = plan;
   here.call = onto;
   if (!p.recursive) return ExecUmount(here, onto);
@@ -446,11 +475,11 @@ absl::Status UmountInRoot(const Plan& plan, const UmountPlan& p,
           absl::StrCat(plan.operation, ": ", Quote(u.target),
                        " is not inside root ", Quote(root.label)));
     }
-    InRootPath sub;
-    RETURN_IF_ERROR(
-        Resolve(plan, root, rest.empty() ? "/" : rest, InRootOptions(), &sub));
+    ASSIGN_OR_RETURN(UmountPath each_path,
+                     UmountPathOf(plan, root, rest.empty() ? "/" : rest));
     UmountPlan each = u;
-    ASSIGN_OR_RETURN(each.target, FdPath(plan, sub.fd.get()));
+    each.target = each_path.path;
+    each.flags |= UMOUNT_NOFOLLOW;
     Plan p_each = one;
     p_each.call = each;
     return ExecUmount(p_each, each);
