@@ -45,6 +45,7 @@ LINX_CHECK_STAGE(LINX_STAGE_BAD_FLAG, kBadFlag);
 LINX_CHECK_STAGE(LINX_STAGE_BAD_IN, kBadIn);
 LINX_CHECK_STAGE(LINX_STAGE_BAD_ARGUMENT, kBadArgument);
 LINX_CHECK_STAGE(LINX_STAGE_READ, kRead);
+LINX_CHECK_STAGE(LINX_STAGE_RESOLVE, kResolve);
 #undef LINX_CHECK_STAGE
 
 namespace linx {
@@ -161,9 +162,69 @@ absl::Status DoMount(const char* source, const char* target, const char* fstype,
   return Execute(c);
 }
 
+// The root (and mkdir / source_in_root) on whichever command the flags
+// made: each options struct has its own fields.
+absl::Status SetRoot(Command& c, const char* root, int options) {
+  if (Str(root).empty()) {
+    return BadArgumentError("mount", "root", "is empty");
+  }
+  if ((options & ~(LINX_IN_ROOT_MKDIR | LINX_IN_ROOT_SOURCE_IN_ROOT)) != 0) {
+    return MakeOpError(
+        {"mount", Stage::kBadFlag, 0, absl::StrCat("options ", options)},
+        absl::StrCat("mount: unknown in-root options ", options));
+  }
+  const bool mkdir = (options & LINX_IN_ROOT_MKDIR) != 0;
+  const bool source_in_root = (options & LINX_IN_ROOT_SOURCE_IN_ROOT) != 0;
+  return std::visit(
+      [&](auto& cmd) -> absl::Status {
+        using T = std::decay_t<decltype(cmd)>;
+        if constexpr (std::is_same_v<T, PivotRootCommand>) {
+          return BadArgumentError("pivot_root", "root", "takes no root");
+        } else {
+          cmd.options.root.dir = std::string(Str(root));
+        }
+        if constexpr (std::is_same_v<T, MountCommand>) {
+          cmd.options.mkdir = mkdir;
+        } else if constexpr (std::is_same_v<T, BindCommand>) {
+          cmd.options.mkdir = mkdir;
+          cmd.options.source_in_root = source_in_root;
+        } else if (mkdir) {
+          return BadArgumentError(OperationOf(c), "options",
+                                  "LINX_IN_ROOT_MKDIR applies to new mounts "
+                                  "and binds");
+        }
+        return absl::OkStatus();
+      },
+      c);
+}
+
+absl::Status DoMountInRoot(const char* root, const char* source,
+                           const char* target, const char* fstype,
+                           unsigned long bits, const char* data,
+                           const char* ns_path, int create_target,
+                           int options) {
+  ASSIGN_OR_RETURN(Namespace in, NamespaceOf(Str(ns_path), ""));
+  ASSIGN_OR_RETURN(
+      Command c, CommandFromMountCall(Str(source), Str(target), Str(fstype),
+                                      bits, Str(data), create_target != 0, in));
+  RETURN_IF_ERROR(SetRoot(c, root, options));
+  return Execute(c);
+}
+
 absl::Status DoUmount(const char* target, int bits, const char* ns_path) {
   UmountCommand c;
   c.target = std::string(Str(target));
+  ASSIGN_OR_RETURN(c.options.flags, UmountFlagsFromBits(bits));
+  ASSIGN_OR_RETURN(c.options.in, NamespaceOf(Str(ns_path), ""));
+  return Execute(c);
+}
+
+absl::Status DoUmountInRoot(const char* root, const char* target, int bits,
+                            const char* ns_path) {
+  if (Str(root).empty()) return BadArgumentError("umount", "root", "is empty");
+  UmountCommand c;
+  c.target = std::string(Str(target));
+  c.options.root.dir = std::string(Str(root));
   ASSIGN_OR_RETURN(c.options.flags, UmountFlagsFromBits(bits));
   ASSIGN_OR_RETURN(c.options.in, NamespaceOf(Str(ns_path), ""));
   return Execute(c);
@@ -186,7 +247,7 @@ extern "C" {
 const char* linx_version(void) { return linx::Version(); }
 
 const char* linx_stage_name(int stage) {
-  if (stage < LINX_STAGE_NONE || stage > LINX_STAGE_READ) return "unknown";
+  if (stage < LINX_STAGE_NONE || stage > LINX_STAGE_RESOLVE) return "unknown";
   return linx::StageName(static_cast<linx::Stage>(stage));
 }
 
@@ -198,6 +259,22 @@ int linx_mount(const char* source, const char* target, const char* fstype,
     return linx::DoMount(source, target, fstype, flags, data, ns_path,
                          pidns_path, create_target);
   });
+}
+
+int linx_mount_in_root(const char* root, const char* source, const char* target,
+                       const char* fstype, unsigned long flags,
+                       const char* data, const char* ns_path, int create_target,
+                       int options, struct linx_error* err) {
+  return linx::Guard(err, [&] {
+    return linx::DoMountInRoot(root, source, target, fstype, flags, data,
+                               ns_path, create_target, options);
+  });
+}
+
+int linx_umount_in_root(const char* root, const char* target, int flags,
+                        const char* ns_path, struct linx_error* err) {
+  return linx::Guard(
+      err, [&] { return linx::DoUmountInRoot(root, target, flags, ns_path); });
 }
 
 int linx_umount(const char* target, int flags, const char* ns_path,

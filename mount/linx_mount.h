@@ -99,6 +99,7 @@ extern "C" {
 #define LINX_STAGE_BAD_IN 15     /* an unusable ns_path / pidns_path */
 #define LINX_STAGE_BAD_ARGUMENT 16 /* another invalid argument */
 #define LINX_STAGE_READ 17         /* reading a file such as mountinfo */
+#define LINX_STAGE_RESOLVE 18      /* resolving a path inside a root */
 
 /* Size of struct linx_error.message, including the terminating NUL. */
 #define LINX_ERROR_MESSAGE_SIZE 512
@@ -200,7 +201,40 @@ LINX_API int linx_umount(const char* target, int flags, const char* ns_path,
 LINX_API int linx_pivot_root(const char* new_root, const char* put_old,
                              const char* ns_path, struct linx_error* err);
 
-/* Convenience forms of linx_mount. */
+/* linx_mount inside an untrusted root (a container image's rootfs):
+ * `target` (and, for MS_MOVE, `source`; for MS_BIND with
+ * LINX_IN_ROOT_SOURCE_IN_ROOT, `source`) is a path inside the directory
+ * `root`, resolved as if `root` were "/": symlinks and ".." never leave it
+ * and magic links are refused. The mount is made onto what was resolved
+ * (move_mount(2) onto the descriptor, or mount(2) onto
+ * /proc/thread-self/fd/N), never by walking the string again, and must end
+ * inside `root`, else it is undone. `root` itself is trusted: resolved
+ * normally in the target namespace. A bind's source is by default a path of
+ * the caller's namespace, opened (open_tree(2)) before entering `ns_path`.
+ * `options`: LINX_IN_ROOT_MKDIR creates the target's missing directories
+ * (0755) inside the root, one at a time and never through a symlink;
+ * LINX_IN_ROOT_SOURCE_IN_ROOT resolves a bind's source in the root too.
+ * `create_target` creates the placeholder file inside the root. Every other
+ * argument as for linx_mount (pidns_path is not offered: the forked path
+ * cannot resolve in a root). Resolution failures come back at
+ * LINX_STAGE_RESOLVE (ENOENT, ENOTDIR, ELOOP for loops and magic links;
+ * EXDEV for a mount that ended outside the root). docs/security.md. */
+#define LINX_IN_ROOT_MKDIR 1
+#define LINX_IN_ROOT_SOURCE_IN_ROOT 2
+LINX_API int linx_mount_in_root(const char* root, const char* source,
+                                const char* target, const char* fstype,
+                                unsigned long flags, const char* data,
+                                const char* ns_path, int create_target,
+                                int options, struct linx_error* err);
+
+/* linx_umount inside an untrusted root: `target` is resolved in `root` as
+ * for linx_mount_in_root, and the mount found there is unmounted through
+ * its resolved parent directory (the last name not followed). */
+LINX_API int linx_umount_in_root(const char* root, const char* target,
+                                 int flags, const char* ns_path,
+                                 struct linx_error* err);
+
+/* Convenience forms of linx_mount. *//* Convenience forms of linx_mount. */
 
 /* A bind mount: linx_mount(source, target, NULL, MS_BIND | flags, NULL,
  * ns_path, NULL, create_target, err). `flags` may add MS_REC, MS_RDONLY,

@@ -199,7 +199,8 @@ static void test_version_and_stage_names(void) {
   CHECK(strcmp(linx_stage_name(LINX_STAGE_BAD_FLAG), "bad_flag") == 0);
   CHECK(strcmp(linx_stage_name(LINX_STAGE_READ), "read") == 0);
   CHECK(strcmp(linx_stage_name(-1), "unknown") == 0);
-  CHECK(strcmp(linx_stage_name(LINX_STAGE_READ + 1), "unknown") == 0);
+  CHECK(strcmp(linx_stage_name(LINX_STAGE_RESOLVE), "resolve") == 0);
+  CHECK(strcmp(linx_stage_name(LINX_STAGE_RESOLVE + 1), "unknown") == 0);
 }
 
 static void test_tmpfs_mount_and_umount(void) {
@@ -580,6 +581,62 @@ static int enter_sandbox(void) {
   return 1;
 }
 
+/* A rootfs whose dev is a symlink to ../host/etc: with a root, the bind
+ * fails at LINX_STAGE_RESOLVE and nothing appears in host/etc; with the
+ * directory present inside the root, the bind lands there, read-only. */
+static void test_mount_in_root(void) {
+  char top[DIR_SIZE];
+  char rootfs[DIR_SIZE + 32], host_etc[DIR_SIZE + 32], link[PATH_SIZE];
+  char inside[PATH_SIZE], placed[PATH_SIZE];
+  struct linx_error err;
+  struct statvfs st;
+  g_test = "mount_in_root";
+  make_dir(top, sizeof(top), "in-root");
+  snprintf(rootfs, sizeof(rootfs), "%s/rootfs", top);
+  snprintf(host_etc, sizeof(host_etc), "%s/host", top);
+  CHECK(mkdir(rootfs, 0755) == 0 && mkdir(host_etc, 0755) == 0);
+  snprintf(host_etc, sizeof(host_etc), "%s/host/etc", top);
+  CHECK(mkdir(host_etc, 0755) == 0);
+  snprintf(link, sizeof(link), "%s/dev", rootfs);
+  CHECK(symlink("../host/etc", link) == 0);
+  CHECK(linx_mount_in_root(rootfs, "/dev/null", "/dev/null", NULL,
+                           MS_BIND | MS_RDONLY, NULL, NULL, 1, 0, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_RESOLVE, &err);
+  CHECK_ERR(err.errno_value == ENOENT, &err);
+  snprintf(placed, sizeof(placed), "%s/null", host_etc);
+  CHECK(access(placed, F_OK) != 0);
+  /* Create ROOTFS/host/etc: the link now leads there, inside. */
+  snprintf(inside, sizeof(inside), "%s/host", rootfs);
+  CHECK(mkdir(inside, 0755) == 0);
+  snprintf(inside, sizeof(inside), "%s/host/etc", rootfs);
+  CHECK(mkdir(inside, 0755) == 0);
+  CHECK_ERR(linx_mount_in_root(rootfs, "/dev/null", "dev/null", NULL,
+                               MS_BIND | MS_RDONLY, NULL, NULL, 1, 0,
+                               &err) == 0,
+            &err);
+  snprintf(placed, sizeof(placed), "%s/host/etc/null", rootfs);
+  CHECK(mounted_here(placed));
+  CHECK(statvfs(placed, &st) == 0 && (st.f_flag & ST_RDONLY) != 0);
+  /* A tmpfs with LINX_IN_ROOT_MKDIR, then both unmounted in the root. */
+  CHECK_ERR(linx_mount_in_root(rootfs, "none", "/run/a/b", "tmpfs", MS_NOSUID,
+                               "size=1m", NULL, 0, LINX_IN_ROOT_MKDIR,
+                               &err) == 0,
+            &err);
+  snprintf(inside, sizeof(inside), "%s/run/a/b", rootfs);
+  CHECK(mounted_here(inside));
+  CHECK_ERR(linx_umount_in_root(rootfs, "/run/a/b", 0, NULL, &err) == 0, &err);
+  CHECK(!mounted_here(inside));
+  CHECK_ERR(linx_umount_in_root(rootfs, "/dev/null", 0, NULL, &err) == 0,
+            &err);
+  CHECK(!mounted_here(placed));
+  /* Unknown option bits and an empty root are refused before anything. */
+  CHECK(linx_mount_in_root(rootfs, "none", "/x", "tmpfs", 0, NULL, NULL, 0,
+                           0x100, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_FLAG, &err);
+  CHECK(linx_umount_in_root("", "/x", 0, NULL, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_ARGUMENT, &err);
+}
+
 int main(void) {
   /* Children report through exit codes; make sure none lingers on failure. */
   signal(SIGPIPE, SIG_IGN);
@@ -597,6 +654,7 @@ int main(void) {
   test_mount_in_another_namespace();
   test_pivot_root_in_another_namespace();
   test_proc_mount_with_pidns_path();
+  test_mount_in_root();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

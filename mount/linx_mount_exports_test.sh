@@ -15,8 +15,9 @@ if grep -qv '@@LINX_0$' <<<"$versioned"; then
   grep -v '@@LINX_0$' <<<"$versioned" || true
   fail=1
 fi
-expected="$(printf '%s\n' linx_bind linx_mount linx_move linx_pivot_root \
-  linx_remount linx_stage_name linx_umount linx_version | sort)"
+expected="$(printf '%s\n' linx_bind linx_mount linx_mount_in_root linx_move \
+  linx_pivot_root linx_remount linx_stage_name linx_umount \
+  linx_umount_in_root linx_version | sort)"
 if [[ "$defined" != "$expected" ]]; then
   echo "FAIL: exported symbols differ from the C ABI"
   diff <(echo "$expected") <(echo "$defined") || true

@@ -96,6 +96,14 @@ std::string FlagWords(Verb verb) {
   return out;
 }
 
+// --root: every verb that takes a path inside a container image.
+bool TakesRoot(Verb v) {
+  return v == Verb::kMount || v == Verb::kBind || v == Verb::kMove ||
+         v == Verb::kRemount || v == Verb::kUmount;
+}
+// --mkdir: the verbs that attach something new.
+bool TakesMkdir(Verb v) { return v == Verb::kMount || v == Verb::kBind; }
+
 const VerbSpec* FindVerb(absl::string_view name) {
   for (const VerbSpec& spec : kVerbs) {
     if (name == spec.name) return &spec;
@@ -141,6 +149,9 @@ std::string VerbUsage(Verb verb) {
   if (spec.data) absl::StrAppend(&usage, " [--data STR]");
   if (spec.create) absl::StrAppend(&usage, " [--create]");
   if (spec.recursive) absl::StrAppend(&usage, " [--recursive]");
+  if (TakesMkdir(verb)) absl::StrAppend(&usage, " [--mkdir]");
+  if (TakesRoot(verb)) absl::StrAppend(&usage, " [--root DIR]");
+  if (verb == Verb::kBind) absl::StrAppend(&usage, " [--source-in-root]");
   if (spec.in) absl::StrAppend(&usage, " [--in self|pid:N|path:P]");
   return usage;
 }
@@ -169,6 +180,31 @@ std::string VerbHelp(Verb verb) {
     absl::StrAppend(&options,
                     "  --recursive     also unmount every mount below TARGET, "
                     "deepest first\n");
+  }
+  if (TakesMkdir(verb)) {
+    absl::StrAppend(&options,
+                    "  --mkdir         create TARGET's missing directories "
+                    "(0755) first, one at a\n"
+                    "                  time, never through a symlink (inside "
+                    "--root DIR, else /)\n");
+  }
+  if (TakesRoot(verb)) {
+    absl::StrAppend(
+        &options, "  --root DIR      TARGET",
+        verb == Verb::kMove ? " and SOURCE are paths" : " is a path",
+        " inside DIR (a container\n"
+        "                  rootfs), resolved as if DIR were /: symlinks and "
+        "..\n"
+        "                  never leave it, magic links are refused, and the "
+        "mount\n"
+        "                  lands on what was resolved (docs/security.md)\n");
+  }
+  if (verb == Verb::kBind) {
+    absl::StrAppend(&options,
+                    "  --source-in-root  SOURCE is a path inside --root DIR "
+                    "too (by default\n"
+                    "                  it is a path of the caller, opened "
+                    "before entering --in)\n");
   }
   if (spec.in) {
     absl::StrAppend(
@@ -206,6 +242,7 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
   cmd.verb = verb;
   bool seen_data = false;
   bool seen_in = false;
+  bool seen_root = false;
   bool options_done = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -225,12 +262,15 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
       value = std::string(name.substr(eq + 1));
       name = name.substr(0, eq);
     }
-    const bool takes_value =
-        name == "--flags" || name == "--data" || name == "--in";
+    const bool takes_value = name == "--flags" || name == "--data" ||
+                             name == "--in" || name == "--root";
     const bool allowed = (name == "--flags" && spec->flags) ||
                          (name == "--data" && spec->data) ||
                          (name == "--create" && spec->create) ||
                          (name == "--recursive" && spec->recursive) ||
+                         (name == "--mkdir" && TakesMkdir(verb)) ||
+                         (name == "--root" && TakesRoot(verb)) ||
+                         (name == "--source-in-root" && verb == Verb::kBind) ||
                          (name == "--in" && spec->in);
     if (!allowed) {
       return UsageError(verb, absl::StrCat("unknown option ", Quote(name)));
@@ -246,6 +286,15 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
     }
     if (name == "--create") {
       cmd.create = true;
+    } else if (name == "--mkdir") {
+      cmd.mkdir = true;
+    } else if (name == "--source-in-root") {
+      cmd.source_in_root = true;
+    } else if (name == "--root") {
+      if (seen_root) return UsageError(verb, "--root given twice");
+      seen_root = true;
+      if (value->empty()) return UsageError(verb, "--root needs a directory");
+      cmd.root = *value;
     } else if (name == "--recursive") {
       cmd.recursive = true;
     } else if (name == "--data") {
@@ -275,6 +324,9 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
     }
   }
 
+  if (cmd.source_in_root && cmd.root.empty()) {
+    return UsageError(verb, "--source-in-root needs --root DIR");
+  }
   const int n = static_cast<int>(cmd.operands.size());
   if (n < spec->operand_count) {
     return UsageError(
@@ -320,6 +372,8 @@ Command ToCommand(const VerbCommand& cmd, const Namespace& in) {
       c.options.flags = MountFlagsOf(cmd);
       c.options.data = cmd.data;
       c.options.create = cmd.create;
+      c.options.mkdir = cmd.mkdir;
+      c.options.root.dir = cmd.root;
       c.options.in = in;
       return c;
     }
@@ -328,11 +382,15 @@ Command ToCommand(const VerbCommand& cmd, const Namespace& in) {
       c.options.flags = MountFlagsOf(cmd);
       c.options.data = cmd.data;
       c.options.create = cmd.create;
+      c.options.mkdir = cmd.mkdir;
+      c.options.root.dir = cmd.root;
+      c.options.source_in_root = cmd.source_in_root;
       c.options.in = in;
       return c;
     }
     case Verb::kMove: {
       MoveCommand c{op[0], op[1], {}};
+      c.options.root.dir = cmd.root;
       c.options.in = in;
       return c;
     }
@@ -340,6 +398,7 @@ Command ToCommand(const VerbCommand& cmd, const Namespace& in) {
       RemountCommand c{op[0], {}};
       c.options.flags = MountFlagsOf(cmd);
       c.options.data = cmd.data;
+      c.options.root.dir = cmd.root;
       c.options.in = in;
       return c;
     }
@@ -347,6 +406,7 @@ Command ToCommand(const VerbCommand& cmd, const Namespace& in) {
       UmountCommand c{op[0], {}};
       c.options.flags = UmountFlagsOf(cmd);
       c.options.recursive = cmd.recursive;
+      c.options.root.dir = cmd.root;
       c.options.in = in;
       return c;
     }

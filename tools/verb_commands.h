@@ -51,6 +51,9 @@ struct VerbCommand {
   std::string data;                     // --data; "" when not given
   bool create = false;                  // --create
   bool recursive = false;               // --recursive (umount)
+  bool mkdir = false;                   // --mkdir (mount, bind)
+  std::string root;                     // --root DIR; "" when not given
+  bool source_in_root = false;          // --source-in-root (bind)
   std::string in = "self";              // --in
 };
 

@@ -377,6 +377,44 @@ TEST(LinxCliTest, HelpForEveryVerbGoesToStdoutWithExit0) {
   }
 }
 
+// The measured escape, through the CLI: rootfs/dev is a symlink to
+// ../host/etc. With --root nothing lands outside and the verb fails at stage
+// resolve; a legitimate in-root symlink is followed inside.
+TEST(LinxCliTest, RootKeepsImageSymlinksInsideTheRoot) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string top = linx::testing::MakeScratchDir("cli-root");
+  std::string rootfs = linx::testing::MakeSubdir(top, "rootfs");
+  std::string host = linx::testing::MakeSubdir(top, "host");
+  std::string etc = linx::testing::MakeSubdir(host, "etc");
+  ASSERT_EQ(::symlink("../host/etc", (rootfs + "/dev").c_str()), 0);
+  LinxResult r =
+      RunLinx({"bind", "/dev/null", "/dev/null", "--create", "--root", rootfs});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("resolve"));
+  EXPECT_THAT(r.err, HasSubstr("ENOENT"));
+  EXPECT_NE(::access((etc + "/null").c_str(), F_OK), 0);
+  EXPECT_FALSE(FindHere(etc + "/null").has_value());
+  // With the directory inside the root, --mkdir builds the path inside.
+  r = RunLinx({"bind", "/dev/null", "/dev/null", "--create", "--mkdir",
+               "--root", rootfs, "--flags", "ro"});
+  // rootfs/dev still points at ROOTFS/host/etc, which --mkdir may not
+  // create through the symlink.
+  EXPECT_EQ(r.exit_code, 1) << r;
+  linx::testing::MakeSubdir(linx::testing::MakeSubdir(rootfs, "host"), "etc");
+  r = RunLinx({"bind", "/dev/null", "/dev/null", "--create", "--root", rootfs,
+               "--flags", "ro"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(FindHere(rootfs + "/host/etc/null").has_value());
+  r = RunLinx({"mount", "none", "/run/lock", "tmpfs", "--mkdir", "--root",
+               rootfs, "--data", "size=bogus"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("Bad value for"));  // the kernel's own words
+  r = RunLinx({"umount", "/dev/null", "--root", rootfs});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_FALSE(FindHere(rootfs + "/host/etc/null").has_value());
+  EXPECT_EQ(::rmdir(etc.c_str()), 0) << "host/etc stayed empty";
+}
+
 TEST(LinxCliTest, UsageErrorsExit2WithAHint) {
   LinxResult r = RunLinx({"bind", "/only-one"});
   EXPECT_EQ(r.exit_code, 2) << r;
@@ -384,7 +422,8 @@ TEST(LinxCliTest, UsageErrorsExit2WithAHint) {
   EXPECT_EQ(r.err,
             "linx bind: missing operand: expected SOURCE TARGET\n"
             "usage: linx bind SOURCE TARGET [--flags W1,W2,...] [--data STR] "
-            "[--create] [--in self|pid:N|path:P]\n"
+            "[--create] [--mkdir] [--root DIR] [--source-in-root] "
+            "[--in self|pid:N|path:P]\n"
             "Run 'linx bind --help' for more.\n");
   r = RunLinx({"umount", "/x", "--lazy"});
   EXPECT_EQ(r.exit_code, 2) << r;

@@ -341,21 +341,48 @@ TEST(ParseVerbCommandTest, NonVerbsAreLeftToTheDispatcher) {
   }
 }
 
+TEST(ParseVerbCommandTest, RootMkdirAndSourceInRoot) {
+  ParsedVerbCommand p = ParseVerbCommand({"bind", "/dev/null", "/dev/null",
+                                          "--root", "/run/c1/rootfs", "--mkdir",
+                                          "--create", "--source-in-root"});
+  ASSERT_EQ(p.kind, Kind::kRun) << p.error;
+  EXPECT_EQ(p.command.root, "/run/c1/rootfs");
+  EXPECT_TRUE(p.command.mkdir);
+  EXPECT_TRUE(p.command.source_in_root);
+  p = ParseVerbCommand({"umount", "proc", "--root=/r"});
+  ASSERT_EQ(p.kind, Kind::kRun) << p.error;
+  EXPECT_EQ(p.command.root, "/r");
+  const std::vector<std::string> kBad[] = {
+      {"bind", "a", "b", "--source-in-root"},    // needs --root
+      {"pivot-root", "a", "b", "--root", "/r"},  // not for pivot_root
+      {"move", "a", "b", "--mkdir"},             // only mount and bind
+      {"umount", "a", "--root", "/r", "--root", "/s"},
+      {"mount", "a", "b", "c", "--root="},
+  };
+  for (const auto& args : kBad) {
+    SCOPED_TRACE(::testing::PrintToString(args));
+    EXPECT_EQ(ParseVerbCommand(args).kind, Kind::kUsageError);
+  }
+}
+
 TEST(VerbUsageTest, NamesEveryOptionTheVerbTakes) {
   EXPECT_EQ(VerbUsage(Verb::kMount),
             "usage: linx mount SOURCE TARGET FSTYPE [--flags W1,W2,...] "
-            "[--data STR] [--create] [--in self|pid:N|path:P]");
+            "[--data STR] [--create] [--mkdir] [--root DIR] "
+            "[--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kBind),
             "usage: linx bind SOURCE TARGET [--flags W1,W2,...] [--data STR] "
-            "[--create] [--in self|pid:N|path:P]");
+            "[--create] [--mkdir] [--root DIR] [--source-in-root] "
+            "[--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kMove),
-            "usage: linx move SOURCE TARGET [--in self|pid:N|path:P]");
+            "usage: linx move SOURCE TARGET [--root DIR] "
+            "[--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kRemount),
             "usage: linx remount TARGET [--flags W1,W2,...] [--data STR] "
-            "[--in self|pid:N|path:P]");
+            "[--root DIR] [--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kUmount),
             "usage: linx umount TARGET [--flags detach,...] [--recursive] "
-            "[--in self|pid:N|path:P]");
+            "[--root DIR] [--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kPivotRoot),
             "usage: linx pivot-root NEW_ROOT PUT_OLD "
             "[--in self|pid:N|path:P]");
