@@ -40,11 +40,13 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "mount/in_root.h"
 #include "mount/mount.h"
 #include "nsexec/nsexec.h"
 
@@ -94,6 +96,36 @@ const char* OperationOf(const Command& command);
 // Runs `command` in the namespace of its options' `in`. The verbs of
 // mount/mount.h are this with the matching command.
 absl::Status Execute(const Command& command);
+
+// What one successful command left behind, so that a sequence of commands
+// can be taken back (linx apply's rollback).
+struct UndoRecord {
+  const char* operation = "";
+  // The root the paths below are inside (see InRoot); none: the paths are
+  // plain paths of the namespace.
+  InRoot root;
+  // A new mount (or bind) attached at this path: detached by Undo.
+  std::string mounted_at;
+  // A mount moved from here to `mounted_at`: moved back by Undo.
+  std::string moved_from;
+  // Directories and placeholder files the command created inside `root`
+  // (mount/in_root.h), parents first: removed by Undo.
+  std::vector<Created> created;
+};
+
+// Execute, appending to `undo` what the command left behind when it
+// succeeds: new mounts and binds (mounted_at), moves, and with a root what
+// was created. Remounts and umounts leave no record: they cannot be taken
+// back. `undo` may be null.
+absl::Status Execute(const Command& command, std::vector<UndoRecord>* undo);
+
+// Takes back `records`, newest first, in namespace `in` (where they were
+// made): each mount detached (umount2(MNT_DETACH), resolved in its root
+// again), each move reversed, then what was created removed
+// (RemoveCreated: only empty directories and regular files of the recorded
+// kind). Keeps going after a failure; returns the first.
+absl::Status Undo(absl::Span<const UndoRecord> records,
+                  const Namespace& in = Namespace::Self());
 
 // Runs `steps` in `in`, in order, in as few trips as possible (one worker
 // for a run of ordinary steps; a forked child for each step that needs the

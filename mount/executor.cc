@@ -18,6 +18,7 @@
 #include "base/unique_fd.h"
 #include "mount/command.h"
 #include "mount/flags.h"
+#include "mount/in_root.h"
 #include "mount/internal/calls.h"
 #include "mount/internal/forked.h"
 #include "mount/internal/in_root_exec.h"
@@ -37,19 +38,39 @@ using mount_internal::BindPlan;
 using mount_internal::Plan;
 using mount_internal::Where;
 
+// A plain-path record (no root) of a new mount, bind or move.
+void Record(std::vector<UndoRecord>* undo, const Plan& plan,
+            const std::string& at, const std::string& from = "") {
+  if (undo == nullptr) return;
+  UndoRecord r;
+  r.operation = plan.operation;
+  r.mounted_at = at;
+  r.moved_from = from;
+  undo->push_back(std::move(r));
+}
+
 // Runs a plan on the calling thread, which is already where it must run.
-absl::Status ExecHere(const Plan& plan) {
+absl::Status ExecHere(const Plan& plan,
+                      std::vector<UndoRecord>* undo = nullptr) {
   using namespace mount_internal;  // NOLINT: the Exec* family
-  if (plan.root) return ExecInRoot(plan);
+  if (plan.root) return ExecInRoot(plan, undo);
   return std::visit(
       [&](const auto& p) -> absl::Status {
         using T = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<T, NewMountPlan>) {
-          return ExecMount(plan, p);
+          RETURN_IF_ERROR(ExecMount(plan, p));
+          if (p.main_call && (p.flags & (MS_REMOUNT | MS_MOVE)) == 0) {
+            Record(undo, plan, p.target);
+          }
+          return absl::OkStatus();
         } else if constexpr (std::is_same_v<T, BindPlan>) {
-          return ExecBind(plan, p);
+          RETURN_IF_ERROR(ExecBind(plan, p));
+          Record(undo, plan, p.target);
+          return absl::OkStatus();
         } else if constexpr (std::is_same_v<T, MovePlan>) {
-          return ExecMove(plan, p);
+          RETURN_IF_ERROR(ExecMove(plan, p));
+          Record(undo, plan, p.target, p.source);
+          return absl::OkStatus();
         } else if constexpr (std::is_same_v<T, RemountPlan>) {
           return ExecRemount(plan, p);
         } else if constexpr (std::is_same_v<T, UmountPlan>) {
@@ -96,11 +117,12 @@ absl::Status NameTheCall(const absl::Status& s, const Plan& plan) {
       s, absl::StrCat(mount_internal::PrimaryCall(plan), plan.in_suffix, ": "));
 }
 
-absl::Status Run(Plan plan, const Namespace& in) {
+absl::Status Run(Plan plan, const Namespace& in,
+                 std::vector<UndoRecord>* undo) {
   RETURN_IF_ERROR(OpenSourceTree(plan));
   switch (plan.where) {
     case Where::kCaller:
-      return ExecHere(plan);
+      return ExecHere(plan, undo);
     case Where::kForked:
       return mount_internal::RunForked(plan, in);
     case Where::kWorker:
@@ -109,7 +131,7 @@ absl::Status Run(Plan plan, const Namespace& in) {
   bool ran = false;
   absl::Status s = RunIn(in, plan.operation, [&]() -> absl::Status {
     ran = true;
-    return ExecHere(plan);
+    return ExecHere(plan, undo);
   });
   if (!s.ok() && !ran) s = NameTheCall(s, plan);
   return s;
@@ -150,9 +172,47 @@ const char* OperationOf(const Command& command) {
 }
 
 absl::Status Execute(const Command& command) {
+  return Execute(command, nullptr);
+}
+
+absl::Status Execute(const Command& command, std::vector<UndoRecord>* undo) {
   const Namespace& in = mount_internal::InOf(command);
   ASSIGN_OR_RETURN(Plan plan, mount_internal::MakePlan(command, in));
-  return Run(std::move(plan), in);
+  return Run(std::move(plan), in, undo);
+}
+
+absl::Status Undo(absl::Span<const UndoRecord> records, const Namespace& in) {
+  auto undo_here = [&]() -> absl::Status {
+    absl::Status first;
+    for (auto it = records.rbegin(); it != records.rend(); ++it) {
+      const UndoRecord& r = *it;
+      absl::Status s;
+      if (!r.moved_from.empty()) {
+        MoveCommand back{r.mounted_at, r.moved_from, {}};
+        back.options.root = r.root;
+        s = Execute(back);
+      } else if (!r.mounted_at.empty()) {
+        UmountCommand off{r.mounted_at, {}};
+        off.options.flags = {UmountFlag::kDetach};
+        off.options.root = r.root;
+        s = Execute(off);
+      }
+      if (!r.created.empty() && r.root.enabled()) {
+        absl::StatusOr<UniqueFd> root_fd;
+        int fd = r.root.fd;
+        if (fd < 0) {
+          root_fd = OpenRoot(r.root.dir);
+          fd = root_fd.ok() ? root_fd->get() : -1;
+          if (!root_fd.ok() && s.ok()) s = root_fd.status();
+        }
+        if (fd >= 0) RemoveCreated(fd, r.created);
+      }
+      if (!s.ok() && first.ok()) first = s;
+    }
+    return first;
+  };
+  if (in.is_self()) return undo_here();
+  return RunIn(in, "undo", undo_here);
 }
 
 absl::Status ExecuteBatch(absl::Span<const Command> steps,

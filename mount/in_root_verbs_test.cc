@@ -307,6 +307,42 @@ TEST(InRootVerbsTest, NewMountsAndBindsCarryEveryFlag) {
   Cleanup(l.top);
 }
 
+// Execute with an undo journal, then Undo: the mount table and the
+// directory tree are exactly what they were before.
+TEST(InRootVerbsTest, UndoTakesBackMountsBindsMovesAndWhatWasCreated) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  Layout l = MakeLayout("undo");
+  MakeSubdir(l.rootfs, "existing");
+  std::string file = l.top + "/payload";
+  ASSERT_TRUE(WriteFile(file, "x"));
+  std::string table_before = TableText();
+  std::string tree_before = Tree(l.top);
+  std::vector<UndoRecord> undo;
+  MountCommand tmp{"none", "/run/deep/tmp", "tmpfs", {}};
+  tmp.options.root = Root(l);
+  tmp.options.mkdir = true;
+  tmp.options.flags = {MountFlag::kNosuid, MountFlag::kPrivate};
+  ASSERT_OK(Execute(tmp, &undo));
+  BindCommand file_bind{file, "/etc/hosts", {}};
+  file_bind.options.root = Root(l);
+  file_bind.options.mkdir = true;
+  file_bind.options.create = true;
+  file_bind.options.flags = {MountFlag::kRo};
+  ASSERT_OK(Execute(file_bind, &undo));
+  MountCommand moved{"none", "/existing", "tmpfs", {}};
+  moved.options.root = Root(l);
+  ASSERT_OK(Execute(moved, &undo));
+  MoveCommand mv{"/existing", "/run/deep/tmp", {}};
+  mv.options.root = Root(l);
+  ASSERT_OK(Execute(mv, &undo));
+  ASSERT_EQ(undo.size(), 4u);
+  EXPECT_NE(TableText(), table_before);
+  EXPECT_NE(Tree(l.top), tree_before);
+  ASSERT_OK(Undo(undo));
+  EXPECT_EQ(TableText(), table_before);
+  EXPECT_EQ(Tree(l.top), tree_before);
+}
+
 // A race: while a thread keeps exchanging a directory of the rootfs with a
 // symlink pointing outside, binds with mkdir and create run into it. Every
 // one either fails or lands inside; nothing is ever created or mounted

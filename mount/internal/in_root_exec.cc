@@ -107,6 +107,19 @@ absl::Status Undo(absl::Status failure, const std::string& attached,
   return failure;
 }
 
+void Record(std::vector<UndoRecord>* undo, const Plan& plan,
+            const InRootPath& at, std::string moved_from = "") {
+  if (undo == nullptr) return;
+  UndoRecord r;
+  r.operation = plan.operation;
+  r.root.dir = plan.root->dir;
+  r.root.fd = plan.root->fd;
+  r.mounted_at = at.path;
+  r.moved_from = std::move(moved_from);
+  r.created = at.created;
+  undo->push_back(std::move(r));
+}
+
 // ---- New filesystems: fsopen → fsconfig → fsmount → move_mount ----------
 
 // The fs_context's messages (fsopen(2): "e <text>" per read), the errors
@@ -241,7 +254,7 @@ absl::StatusOr<UniqueFd> NewDetachedMount(const Plan& plan,
 }
 
 absl::Status NewMountInRoot(const Plan& plan, const NewMountPlan& p,
-                            const Root& root) {
+                            const Root& root, std::vector<UndoRecord>* undo) {
   const RootSpec& spec = *plan.root;
   InRootPath target;
   InRootOptions opts;
@@ -304,12 +317,14 @@ absl::Status NewMountInRoot(const Plan& plan, const NewMountPlan& p,
       Inside(plan, root, check_fd,
              absl::StrCat("the new mount at ", InRootName(root, target)));
   if (!s.ok()) return Undo(s, attached, root, target);
+  Record(undo, plan, target);
   return absl::OkStatus();
 }
 
 // ---- Binds: a tree attached onto the target's descriptor ----------------
 
-absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root) {
+absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root,
+                        std::vector<UndoRecord>* undo) {
   const RootSpec& spec = *plan.root;
   std::shared_ptr<UniqueFd> tree = p.tree;
   if (spec.source_in_root) {
@@ -359,12 +374,14 @@ absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root) {
                absl::StrCat("the bind at ", InRootName(root, target)));
   }
   if (!s.ok()) return Undo(s, attached, root, target);
+  Record(undo, plan, target);
   return absl::OkStatus();
 }
 
 // ---- Move, remount, umount ------------------------------------------------
 
-absl::Status MoveInRoot(const Plan& plan, const MovePlan& p, const Root& root) {
+absl::Status MoveInRoot(const Plan& plan, const MovePlan& p, const Root& root,
+                        std::vector<UndoRecord>* undo) {
   InRootPath source, target;
   RETURN_IF_ERROR(Resolve(plan, root, p.source, {}, &source));
   RETURN_IF_ERROR(Resolve(plan, root, p.target, {}, &target));
@@ -393,6 +410,7 @@ absl::Status MoveInRoot(const Plan& plan, const MovePlan& p, const Root& root) {
     absl::StatusOr<std::string> at = FdPath(plan, source.fd.get());
     return UndoAfter(s, at.ok() ? *at : "", false);
   }
+  Record(undo, plan, target, source.path);
   return absl::OkStatus();
 }
 
@@ -488,17 +506,17 @@ absl::Status UmountInRoot(const Plan& plan, const UmountPlan& p,
 
 }  // namespace
 
-absl::Status ExecInRoot(const Plan& plan) {
+absl::Status ExecInRoot(const Plan& plan, std::vector<UndoRecord>* undo) {
   ASSIGN_OR_RETURN(Root root, OpenTheRoot(*plan.root));
   return std::visit(
       [&](const auto& p) -> absl::Status {
         using T = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<T, NewMountPlan>) {
-          return NewMountInRoot(plan, p, root);
+          return NewMountInRoot(plan, p, root, undo);
         } else if constexpr (std::is_same_v<T, BindPlan>) {
-          return BindInRoot(plan, p, root);
+          return BindInRoot(plan, p, root, undo);
         } else if constexpr (std::is_same_v<T, MovePlan>) {
-          return MoveInRoot(plan, p, root);
+          return MoveInRoot(plan, p, root, undo);
         } else if constexpr (std::is_same_v<T, RemountPlan>) {
           return RemountInRoot(plan, p, root);
         } else if constexpr (std::is_same_v<T, UmountPlan>) {

@@ -5,7 +5,10 @@
 #ifndef LINX_MOUNT_INTERNAL_IN_ROOT_EXEC_H_
 #define LINX_MOUNT_INTERNAL_IN_ROOT_EXEC_H_
 
+#include <vector>
+
 #include "absl/status/status.h"
+#include "mount/command.h"
 #include "mount/internal/plan.h"
 
 namespace linx::mount_internal {
@@ -23,7 +26,8 @@ namespace linx::mount_internal {
 //     resolved target (each submount of a tree resolved in the root again);
 // then CheckInsideRoot on what was attached. Any failure after something
 // was attached detaches it and removes what the resolver created.
-absl::Status ExecInRoot(const Plan& plan);
+// Appends to `undo` (may be null) what a new mount, bind or move left.
+absl::Status ExecInRoot(const Plan& plan, std::vector<UndoRecord>* undo);
 
 }  // namespace linx::mount_internal
 
