@@ -98,8 +98,11 @@ void Fill(linx_error* err, int stage, int errno_value, absl::string_view msg) {
   CopyMessage(msg, err->message);
 }
 
+thread_local std::string t_kernel_message;
+
 // The C result of a status: 0, or -1 with `err` and errno filled.
 int Report(const absl::Status& status, linx_error* err) {
+  t_kernel_message.clear();
   if (status.ok()) {
     Fill(err, LINX_STAGE_NONE, 0, "");
     return 0;
@@ -109,6 +112,7 @@ int Report(const absl::Status& status, linx_error* err) {
   if (std::optional<MountError> e = GetMountError(status)) {
     stage = static_cast<int>(e->stage);
     errno_value = e->errno_value;
+    t_kernel_message = e->kernel_message;
     // Argument errors make no syscall and carry errno 0 in C++; C callers
     // get the errno the kernel itself uses for bad arguments.
     if (errno_value == 0 && IsArgumentStage(e->stage)) errno_value = EINVAL;
@@ -245,6 +249,8 @@ absl::Status DoPivotRoot(const char* new_root, const char* put_old,
 extern "C" {
 
 const char* linx_version(void) { return linx::Version(); }
+
+const char* linx_kernel_message(void) { return linx::t_kernel_message.c_str(); }
 
 const char* linx_stage_name(int stage) {
   if (stage < LINX_STAGE_NONE || stage > LINX_STAGE_RESOLVE) return "unknown";

@@ -629,6 +629,15 @@ static void test_mount_in_root(void) {
   CHECK_ERR(linx_umount_in_root(rootfs, "/dev/null", 0, NULL, &err) == 0,
             &err);
   CHECK(!mounted_here(placed));
+  /* The kernel's own words come back from the fd-based path. */
+  CHECK(linx_mount_in_root(rootfs, "none", "/run/c", "tmpfs", 0, "size=bogus",
+                           NULL, 0, LINX_IN_ROOT_MKDIR, &err) == -1);
+  CHECK_ERR(err.errno_value == EINVAL, &err);
+  CHECK(strstr(linx_kernel_message(), "Bad value for") != NULL);
+  CHECK(strstr(err.message, linx_kernel_message()) != NULL);
+  CHECK_ERR(linx_umount_in_root(rootfs, "/dev/null", 0, NULL, &err) == -1,
+            &err);
+  CHECK(strcmp(linx_kernel_message(), "") == 0);
   /* Unknown option bits and an empty root are refused before anything. */
   CHECK(linx_mount_in_root(rootfs, "none", "/x", "tmpfs", 0, NULL, NULL, 0,
                            0x100, &err) == -1);
