@@ -241,11 +241,16 @@ LINX_API int linx_umount_in_root(const char* root, const char* target,
  * until the thread's next linx_* call; never free it. */
 LINX_API const char* linx_kernel_message(void);
 
-/* Convenience forms of linx_mount. *//* The kernel's own words about the calling thread's last failed linx_*
- * call, where the kernel gave any (the fs_context message log of
- * fsopen(2)/fsconfig(2)/fsmount(2), e.g. "tmpfs: Bad value for 'size'"),
- * else "". They are part of err->message too. Thread-local storage, valid
- * until the thread's next linx_* call; never free it. */
+/* Convenience forms of linx_mount. */ /* The kernel's own words about the
+                                        * calling thread's last failed linx_*
+                                        * call, where the kernel gave any (the
+                                        * fs_context message log of
+                                        * fsopen(2)/fsconfig(2)/fsmount(2), e.g.
+                                        * "tmpfs: Bad value for 'size'"), else
+                                        * "". They are part of err->message too.
+                                        * Thread-local storage, valid until the
+                                        * thread's next linx_* call; never free
+                                        * it. */
 LINX_API const char* linx_kernel_message(void);
 
 /* Convenience forms of linx_mount. */

@@ -208,6 +208,14 @@ struct RemountOptions {
   // (use Move).
   std::vector<MountFlag> flags;
   std::string data;
+  // The whole tree below `target` too, in one mount_setattr(2) with
+  // AT_RECURSIVE (5.12+; before: MS_REMOUNT|MS_BIND on every mount of the
+  // tree, top first). Per-mount flags only (ro, nosuid, nodev, noexec,
+  // nosymfollow, the atime words; bind and rec are implied): like a
+  // remount, the flags given replace the per-mount flags (atime kept when
+  // no atime word is given), so clearing a locked flag fails with EPERM.
+  // Other flags, or data → bad_flag / bad_argument.
+  bool recursive = false;
   InRoot root;  // resolve the target inside this root (see InRoot)
   Namespace in = Namespace::Self();
 };

@@ -56,7 +56,8 @@ constexpr VerbSpec kVerbs[] = {
      "the per-mount flags change, the filesystem is left alone. Given\n"
      "nothing but propagation words (private, shared, slave, unbindable,\n"
      "optionally rec), it changes the propagation type instead, like\n"
-     "`mount --make-private`."},
+     "`mount --make-private`.",
+     true},
     {Verb::kUmount, "umount", "TARGET", 1, true, false, false, true,
      "Unmounts TARGET: umount2(2). With --recursive, TARGET and every mount\n"
      "below it, deepest first (like umount -R).",
@@ -176,10 +177,17 @@ std::string VerbHelp(Verb verb) {
                     "(for binding a file\n"
                     "                  or device node onto a fresh tmpfs)\n");
   }
-  if (spec.recursive) {
+  if (spec.recursive && verb == Verb::kUmount) {
     absl::StrAppend(&options,
                     "  --recursive     also unmount every mount below TARGET, "
                     "deepest first\n");
+  } else if (spec.recursive) {
+    absl::StrAppend(&options,
+                    "  --recursive     the whole tree below TARGET too, in one "
+                    "mount_setattr(2)\n"
+                    "                  (per-mount flags only: ro, nosuid, "
+                    "nodev, noexec,\n"
+                    "                  nosymfollow, atime words)\n");
   }
   if (TakesMkdir(verb)) {
     absl::StrAppend(&options,
@@ -398,6 +406,7 @@ Command ToCommand(const VerbCommand& cmd, const Namespace& in) {
       RemountCommand c{op[0], {}};
       c.options.flags = MountFlagsOf(cmd);
       c.options.data = cmd.data;
+      c.options.recursive = cmd.recursive;
       c.options.root.dir = cmd.root;
       c.options.in = in;
       return c;

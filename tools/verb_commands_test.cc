@@ -379,7 +379,7 @@ TEST(VerbUsageTest, NamesEveryOptionTheVerbTakes) {
             "[--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kRemount),
             "usage: linx remount TARGET [--flags W1,W2,...] [--data STR] "
-            "[--root DIR] [--in self|pid:N|path:P]");
+            "[--recursive] [--root DIR] [--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kUmount),
             "usage: linx umount TARGET [--flags detach,...] [--recursive] "
             "[--root DIR] [--in self|pid:N|path:P]");

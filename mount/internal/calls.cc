@@ -207,6 +207,10 @@ absl::Status ExecMove(const Plan& plan, const MovePlan& p) {
 }
 
 absl::Status ExecRemount(const Plan& plan, const RemountPlan& p) {
+  if (p.recursive) {
+    if (p.main_call) RETURN_IF_ERROR(RemountTree(plan, p.target, p.per_mount));
+    return ApplyPropagation(plan, p.target, p.propagation);
+  }
   if (p.main_call &&
       ::mount(nullptr, p.target.c_str(), nullptr, p.flags, CStr(p.data)) != 0) {
     int err = errno;

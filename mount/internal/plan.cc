@@ -3,6 +3,10 @@
 #include <limits.h>
 #include <sys/mount.h>
 
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
 #include <set>
 #include <string>
 #include <utility>
@@ -23,7 +27,7 @@ constexpr size_t kMaxPathBytes = PATH_MAX - 1;
 constexpr unsigned long kAtimeBits =
     MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
 constexpr unsigned long kPerMountBits =
-    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | kAtimeBits;
+    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW | kAtimeBits;
 constexpr unsigned long kPropagationBits =
     MS_PRIVATE | MS_SHARED | MS_SLAVE | MS_UNBINDABLE;
 
@@ -67,7 +71,7 @@ absl::Status CheckMountFlags(const char* op,
                              const std::vector<MountFlag>& flags) {
   for (MountFlag f : flags) {
     int i = static_cast<int>(f);
-    if (i < 0 || i > static_cast<int>(MountFlag::kLazytime)) {
+    if (i < 0 || i > static_cast<int>(MountFlag::kNosymfollow)) {
       return BadFlag(op, absl::StrCat("MountFlag(", i, ")"),
                      absl::StrCat("unknown mount flag value ", i));
     }
@@ -276,6 +280,23 @@ absl::StatusOr<Plan> PlanRemount(const RemountCommand& c, const Namespace& in) {
   // `remount X --flags private`: nothing to remount, one propagation call.
   p.main_call = !(s.only_propagation && o.data.empty());
   p.flags = MS_REMOUNT | (bits & ~kPropagationBits);
+  if (o.recursive) {
+    unsigned long other = bits & ~(kPerMountBits | kPropagationBits | MS_BIND |
+                                   MS_REC | MS_SILENT);
+    if (other != 0) {
+      return BadFlag(op, RenderMountFlags(other),
+                     absl::StrCat("a recursive remount changes per-mount "
+                                  "flags only, not ",
+                                  RenderMountFlags(other)));
+    }
+    if (!o.data.empty()) {
+      return BadArgumentError(op, "data",
+                              "cannot be changed by a recursive remount");
+    }
+    p.recursive = true;
+    p.per_mount = bits & kPerMountBits;
+    if (p.propagation != 0) p.propagation |= MS_REC;
+  }
   Plan plan;
   plan.operation = op;
   ASSIGN_OR_RETURN(plan.root, RootOf(op, o.root, false, in));
@@ -345,8 +366,10 @@ Where WhereOf(const Plan& plan, const Namespace& in) {
   if (m != nullptr && m->main_call && m->fstype == "proc") {
     return Where::kForked;
   }
+  const auto* r = std::get_if<RemountPlan>(&plan.call);
   if (in.has_pidns_path() && !std::holds_alternative<UmountPlan>(plan.call) &&
-      !std::holds_alternative<PivotRootPlan>(plan.call)) {
+      !std::holds_alternative<PivotRootPlan>(plan.call) &&
+      !(r != nullptr && r->recursive)) {
     return Where::kForked;
   }
   return Where::kWorker;

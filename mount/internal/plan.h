@@ -51,6 +51,8 @@ struct RemountPlan {
   unsigned long flags = 0;  // MS_REMOUNT|...
   bool main_call = true;    // false: only the propagation call
   unsigned long propagation = 0;
+  bool recursive = false;       // the whole tree: per-mount flags only
+  unsigned long per_mount = 0;  // recursive: the per-mount MS_* bits
 };
 
 struct UmountPlan {

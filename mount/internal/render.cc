@@ -44,6 +44,10 @@ struct PrimaryCallOf {
   }
   std::string operator()(const RemountPlan& p) const {
     if (!p.main_call) return MountCall("", p.target, "", p.propagation, "");
+    if (p.recursive) {
+      return MountCall("", p.target, "",
+                       MS_REMOUNT | MS_BIND | MS_REC | p.per_mount, "");
+    }
     return MountCall("", p.target, "", p.flags, p.data);
   }
   std::string operator()(const UmountPlan& p) const {
