@@ -326,6 +326,11 @@ class Walk {
         return Fail(err == ENOTDIR || err == ENOENT ? EAGAIN : err, name,
                     "the directory just created was replaced");
       }
+      struct stat st {};
+      if (::fstat(fd.get(), &st) == 0) {
+        created_.back().dev = st.st_dev;
+        created_.back().ino = st.st_ino;
+      }
       return fd;
     }
     UniqueFd file(RetryOnEintr([&] {
@@ -335,6 +340,11 @@ class Walk {
     }));
     if (!file.valid()) return Fail(errno, name, "openat(O_CREAT|O_EXCL)");
     created_.push_back({child, false});
+    struct stat st {};
+    if (::fstat(file.get(), &st) == 0) {
+      created_.back().dev = st.st_dev;
+      created_.back().ino = st.st_ino;
+    }
     UniqueFd fd(RetryOnEintr([&] {
       return ::openat(top, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     }));
@@ -465,6 +475,9 @@ void RemoveCreated(int root_fd, const std::vector<Created>& created) {
     struct stat st {};
     if (::fstatat(dir->fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       continue;
+    }
+    if (it->ino != 0 && (st.st_ino != it->ino || st.st_dev != it->dev)) {
+      continue;  // not what we made
     }
     // unlinkat on an O_PATH directory fd works like on any directory fd; with
     // AT_REMOVEDIR it removes only an empty directory, without it only a

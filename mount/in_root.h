@@ -36,6 +36,7 @@
 #ifndef LINX_MOUNT_IN_ROOT_H_
 #define LINX_MOUNT_IN_ROOT_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,10 @@ struct InRootOptions {
 struct Created {
   std::string path;  // canonical, inside the root: "/a/b"
   bool directory;    // true: mkdirat; false: an empty regular file
+  // The inode made (st_dev, st_ino): RemoveCreated removes only this inode,
+  // not whatever an image later put under the same name. 0: not checked.
+  uint64_t dev = 0;
+  uint64_t ino = 0;
 };
 
 // The result of ResolveInRoot.
@@ -129,8 +134,11 @@ absl::StatusOr<InRootPath> ResolveInRoot(int root_fd, absl::string_view path,
 // each entry's parent is resolved inside the root again (ResolveInRoot, no
 // creation), its last component is never followed (fstatat
 // AT_SYMLINK_NOFOLLOW), and only an empty directory (unlinkat AT_REMOVEDIR)
-// or a regular file (unlinkat) of the recorded kind is removed. Anything else
-// (replaced, non-empty, gone) is left alone. Never acts outside the root.
+// or a regular file (unlinkat) of the recorded kind and, when recorded, the
+// recorded dev/ino is removed. Anything else (replaced, moved, non-empty,
+// gone) is left alone. Never acts outside the root. A rename racing between
+// the fstatat and the unlinkat can still make it remove another in-root
+// entry of the same kind under that name; never one outside.
 void RemoveCreated(int root_fd, const std::vector<Created>& created);
 
 // OK when what `fd` refers to lies at or under the directory `root_fd`:

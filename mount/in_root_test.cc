@@ -510,6 +510,52 @@ TEST_P(InRootCorpusTest, RemoveCreatedKeepsANonEmptyDirectory) {
   EXPECT_EQ(::lstat((w.root() + "/a/keep").c_str(), &st), 0);
 }
 
+TEST_P(InRootCorpusTest, RemoveCreatedLeavesASameNamedReplacement) {
+  REQUIRE_PRIVILEGED();
+  World w;
+  ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
+  InRootOptions opts;
+  opts.mkdir = true;
+  opts.create_file = true;
+  ASSERT_OK_AND_ASSIGN(InRootPath r, ResolveInRoot(root.get(), "d/f", opts));
+  ASSERT_EQ(r.created.size(), 2u);
+  struct stat made {};
+  ASSERT_EQ(::fstat(r.fd.get(), &made), 0);
+  EXPECT_EQ(r.created[1].ino, made.st_ino);
+  EXPECT_EQ(r.created[1].dev, made.st_dev);
+  // The image replaces the file by one of its own under the same name.
+  std::string f = w.root() + "/d/f";
+  ASSERT_EQ(::rename(f.c_str(), (w.root() + "/moved").c_str()), 0);
+  ASSERT_TRUE(World::Write(f, "image's own"));
+  RemoveCreated(root.get(), r.created);
+  struct stat st {};
+  EXPECT_EQ(::lstat(f.c_str(), &st), 0) << "removed a file it did not make";
+  EXPECT_EQ(::lstat((w.root() + "/d").c_str(), &st), 0);
+}
+
+// The two paths differ on purpose in one place: /proc/self is a plain
+// procfs symlink that openat2(RESOLVE_NO_MAGICLINKS) follows, while the walk
+// refuses every procfs symlink. This also proves which path ran.
+TEST_P(InRootCorpusTest, ProcSelfIsFollowedByOpenat2AndRefusedByTheWalk) {
+  REQUIRE_PRIVILEGED();
+  World w;
+  ASSERT_NO_FATAL_FAILURE(w.Build({"proc:proc"}));
+  ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
+  absl::StatusOr<InRootPath> r =
+      ResolveInRoot(root.get(), "/proc/self/mountinfo", {});
+  if (GetParam()) {
+    EXPECT_THAT(r, ErrnoIs(ELOOP));
+    if (!r.ok()) {
+      EXPECT_THAT(std::string(r.status().message()),
+                  HasSubstr("(component \"self\")"));
+    }
+  } else {
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->path, absl::StrCat("/proc/", ::getpid(), "/mountinfo"));
+    ExpectIsInRootObject(w.root(), r->path, r->fd.get());
+  }
+}
+
 // ---- CheckInsideRoot
 // -----------------------------------------------------------
 
