@@ -439,6 +439,11 @@ absl::StatusOr<InRootPath> ResolveInRoot(int root_fd, absl::string_view path,
     }
     if (err == ENOSYS) {
       g_no_openat2.store(true);
+    } else if (err == EPERM) {
+      // Container seccomp profiles often refuse openat2 with EPERM (its
+      // argument is a pointer they cannot filter); the walk needs only
+      // openat. Not cached: EPERM may also be a real answer, which the
+      // walk then reports itself.
     } else if (fd >= 0) {
       UniqueFd owned(fd);
       if (std::optional<std::string> canon = ProvenPath(root_fd, owned.get())) {

@@ -99,8 +99,9 @@ struct InRootPath {
 // RESOLVE_NO_MAGICLINKS) (kernel 5.6+; retried on EAGAIN), then the
 // canonical path is read from /proc/thread-self/fd and proven with a second
 // openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS) that must reach the same
-// dev/ino/mnt_id. Where openat2 is missing (ENOSYS), /proc is unusable, or
-// something must be created, a component walk takes over: openat(parent,
+// dev/ino/mnt_id. Where openat2 is missing (ENOSYS) or refused by a seccomp
+// filter (EPERM), /proc is unusable, or something must be created, a
+// component walk takes over: openat(parent,
 // name, O_PATH | O_NOFOLLOW) per component, symlinks read with readlinkat(2)
 // and their text resolved again inside the root, ".." popping a stack of
 // parent fds (never openat(fd, "..")), every symlink on procfs refused as

@@ -9,12 +9,17 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -554,6 +559,50 @@ TEST_P(InRootCorpusTest, ProcSelfIsFollowedByOpenat2AndRefusedByTheWalk) {
     EXPECT_EQ(r->path, absl::StrCat("/proc/", ::getpid(), "/mountinfo"));
     ExpectIsInRootObject(w.root(), r->path, r->fd.get());
   }
+}
+
+// Container seccomp profiles often answer openat2 with EPERM. ResolveInRoot
+// must then walk instead, with the same results. The filter is installed on
+// a throwaway thread only (seccomp filters are per thread without TSYNC).
+TEST(InRootSeccompTest, Openat2RefusedWithEpermFallsBackToTheWalk) {
+  REQUIRE_PRIVILEGED();
+  World w;
+  ASSERT_NO_FATAL_FAILURE(
+      w.Build({"d:usr/lib", "l:lib=usr/lib", "l:esc=../host"}));
+  Tree outside = w.Outside();
+  ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
+  int probe_errno = 0;
+  absl::StatusOr<InRootPath> landed = absl::UnknownError("not run");
+  absl::StatusOr<InRootPath> escaped = absl::UnknownError("not run");
+  std::thread t([&] {
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K,
+                 SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof(filter) / sizeof(filter[0]), filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+      probe_errno = -errno;
+      return;
+    }
+    sys::OpenHow how;
+    how.flags = O_PATH | O_CLOEXEC;
+    if (sys::Openat2(root.get(), ".", &how) < 0) probe_errno = errno;
+    InRootOptions opts;
+    opts.mkdir = true;
+    landed = ResolveInRoot(root.get(), "lib/x", opts);
+    escaped = ResolveInRoot(root.get(), "esc/sub/x", opts);
+  });
+  t.join();
+  ASSERT_EQ(probe_errno, EPERM) << "the filter did not refuse openat2";
+  ASSERT_THAT(landed, IsOk());
+  EXPECT_EQ(landed->path, "/usr/lib/x");
+  ExpectIsInRootObject(w.root(), landed->path, landed->fd.get());
+  EXPECT_THAT(escaped, ErrnoIs(ENOENT));
+  EXPECT_EQ(Dump(w.Outside()), Dump(outside));
 }
 
 // ---- CheckInsideRoot
