@@ -119,10 +119,11 @@ struct InRootPath {
 //
 // Errors (stage resolve, errno kept): ENOENT (missing, not asked to create,
 // or dangling symlink), ENOTDIR (a non-directory in the middle), ELOOP (loop,
-// more than 40 symlinks, or a magic link), EEXIST (a name kept appearing
-// between lookup and create), EAGAIN (a created entry was swapped), EACCES,
-// EROFS, ENOSPC, ... from the kernel. Bad input → kInvalidArgument,
-// stage bad_argument.
+// more than 40 symlinks, or a magic link), ENAMETOOLONG (the resolved path
+// would reach PATH_MAX; this also bounds the fds the walk holds), EEXIST (a
+// name kept appearing between lookup and create), EAGAIN (a created entry was
+// swapped), EACCES, EROFS, ENOSPC, ... from the kernel. Bad input →
+// kInvalidArgument, stage bad_argument.
 //
 // Capabilities: none beyond access to the root's contents. Acts in the
 // calling thread's mount namespace. Guarantees hold against concurrent
@@ -133,13 +134,14 @@ absl::StatusOr<InRootPath> ResolveInRoot(int root_fd, absl::string_view path,
 
 // Undoes `created` (from InRootPath::created) in reverse order, best effort:
 // each entry's parent is resolved inside the root again (ResolveInRoot, no
-// creation), its last component is never followed (fstatat
-// AT_SYMLINK_NOFOLLOW), and only an empty directory (unlinkat AT_REMOVEDIR)
-// or a regular file (unlinkat) of the recorded kind and, when recorded, the
-// recorded dev/ino is removed. Anything else (replaced, moved, non-empty,
-// gone) is left alone. Never acts outside the root. A rename racing between
-// the fstatat and the unlinkat can still make it remove another in-root
-// entry of the same kind under that name; never one outside.
+// creation; for a nested chain, openat(dir, "..") from a directory whose
+// recorded dev/ino proves it is one that was created), its last component is
+// never followed (fstatat AT_SYMLINK_NOFOLLOW), and only an empty directory
+// (unlinkat AT_REMOVEDIR) or a regular file (unlinkat) of the recorded kind
+// and, when recorded, the recorded dev/ino is removed. Anything else (replaced,
+// moved, non-empty, gone) is left alone. Never acts outside the root. A rename
+// racing between the fstatat and the unlinkat can still make it remove another
+// in-root entry of the same kind under that name; never one outside.
 void RemoveCreated(int root_fd, const std::vector<Created>& created);
 
 // OK when what `fd` refers to lies at or under the directory `root_fd`:
