@@ -32,6 +32,7 @@ inline constexpr uint64_t kMountAttrNosymfollow = 0x00200000;  // 5.14+
 // open_tree(2) / move_mount(2) flags. Kernel 5.2+.
 inline constexpr unsigned kOpenTreeClone = 1;
 inline constexpr unsigned kMoveMountFEmptyPath = 0x00000004;
+inline constexpr unsigned kMoveMountTEmptyPath = 0x00000040;
 inline constexpr unsigned kAtRecursive = 0x8000;
 
 // struct mount_attr (linux/mount.h), MOUNT_ATTR_SIZE_VER0 = 32.

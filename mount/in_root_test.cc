@@ -687,6 +687,67 @@ TEST_P(InRootCorpusTest, CheckInsideRootRefusesWhatIsOutside) {
   EXPECT_THAT(CheckInsideRoot(root.get(), tree.get()), ErrnoIs(EXDEV));
 }
 
+// ---- mounting onto what was resolved
+// -----------------------------------------
+
+// The CVE-2021-30465 shape end to end: resolve the target, then let the
+// image swap a directory on the way for a symlink to the host, then mount.
+// A mount made onto the fd (move_mount with MOVE_MOUNT_T_EMPTY_PATH, or
+// mount(2) onto ProcFdPath) lands where the fd is: inside the root.
+TEST_P(InRootCorpusTest, MountOntoTheResolvedFdIgnoresALaterSwap) {
+  REQUIRE_PRIVILEGED();
+  for (bool use_proc_path : {false, true}) {
+    SCOPED_TRACE(use_proc_path ? "mount(2) onto ProcFdPath" : "move_mount");
+    World w;
+    ASSERT_NO_FATAL_FAILURE(w.Build({"d:dev"}));
+    ASSERT_TRUE(World::Write(w.dir() + "/payload", "payload"));
+    ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
+    InRootOptions opts;
+    opts.create_file = true;
+    ASSERT_OK_AND_ASSIGN(InRootPath target,
+                         ResolveInRoot(root.get(), "/dev/null", opts));
+    // The swap: root/dev moves to root/dev2, root/dev -> ../host/dev.
+    ASSERT_EQ(
+        ::rename((w.root() + "/dev").c_str(), (w.root() + "/dev2").c_str()), 0);
+    ASSERT_EQ(::symlink("../host/dev", (w.root() + "/dev").c_str()), 0);
+    Tree outside = w.Outside();
+    if (use_proc_path) {
+      ASSERT_OK_AND_ASSIGN(std::string p, ProcFdPath(target.fd.get()));
+      ASSERT_EQ(::mount((w.dir() + "/payload").c_str(), p.c_str(), nullptr,
+                        MS_BIND, nullptr),
+                0)
+          << ErrnoDescription(errno);
+    } else {
+      UniqueFd tree(sys::OpenTree(AT_FDCWD, (w.dir() + "/payload").c_str(),
+                                  sys::kOpenTreeClone | O_CLOEXEC));
+      ASSERT_TRUE(tree.valid()) << ErrnoDescription(errno);
+      ASSERT_EQ(
+          sys::MoveMount(tree.get(), "", target.fd.get(), "",
+                         sys::kMoveMountFEmptyPath | sys::kMoveMountTEmptyPath),
+          0)
+          << ErrnoDescription(errno);
+    }
+    std::string landed = w.root() + "/dev2/null";
+    // The new mount is on the in-root file: reading it gives the payload.
+    char buf[16] = {};
+    UniqueFd rd(::open(landed.c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(rd.valid());
+    EXPECT_EQ(::read(rd.get(), buf, sizeof(buf) - 1), 7);
+    EXPECT_STREQ(buf, "payload");
+    // The post-mount check accepts the new mount point.
+    UniqueFd mp(::open(landed.c_str(), O_PATH | O_CLOEXEC));
+    EXPECT_OK(CheckInsideRoot(root.get(), mp.get()));
+    // The host's dev/null is untouched and not a mount point.
+    EXPECT_EQ(Dump(w.Outside()), Dump(outside));
+    char hb[32] = {};
+    UniqueFd hn(::open((w.host() + "/dev/null").c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(hn.valid());
+    EXPECT_EQ(::read(hn.get(), hb, sizeof(hb) - 1), 13);
+    EXPECT_STREQ(hb, "host sentinel");
+    EXPECT_EQ(::umount2(landed.c_str(), MNT_DETACH), 0);
+  }
+}
+
 // ---- ProcFdPath
 // ----------------------------------------------------------------
 
