@@ -19,16 +19,20 @@
 //   // the image's symlinks lead to; dev_null.path: e.g. "/dev/null".
 //   absl::Status s = MountOnto(dev_null.fd.get());  // caller's own code
 //   if (s.ok()) s = linx::CheckInsideRoot(root.get(), dev_null.fd.get());
-//   if (!s.ok()) linx::RemoveCreated(root.get(), dev_null.created);
+//   if (!s.ok()) {  // undo the mount first (caller's code), then:
+//     linx::RemoveCreated(root.get(), dev_null.created);
+//   }
 //
 // Every error is an absl::Status carrying an OpError (base/op_error.h) with
 // operation "resolve", stage kResolve ("resolve") and the errno, value = the
 // path as given; bad input (empty, NUL byte, PATH_MAX or longer) is
 // kInvalidArgument at stage kBadArgument. Messages name the path, the root
 // and the failing component:
-//   resolve "dev/null" in root "/run/c1/rootfs": at "/dev" (component
-//   "dev"): symlink to "../host/etc" is dangling; refusing to create through
-//   it: ENOENT (No such file or directory)
+//   resolve "dev/null" in root "/run/c1/rootfs": at "/host" (component
+//   "host"): named by a dangling symlink; refusing to create through it:
+//   ENOENT (No such file or directory)
+// (here <root>/dev is a symlink to "../host/etc", and <root>/host is
+// missing: ".." stayed at the root).
 //
 // Thread-safety: all functions are safe to call concurrently; they keep no
 // state except a process-wide "openat2 is missing" flag. They act in the
