@@ -65,20 +65,31 @@ defmodule Mix.Tasks.Compile.LinxMount do
       true ->
         Mix.shell().info("Building the NIF: tools/bazel build //bindings/elixir:linx_mount_nif")
 
-        with {_, 0} <-
+        with {out, status} <-
                System.cmd(bazel, ["build", "//bindings/elixir:linx_mount_nif"],
                  cd: root,
-                 stderr_to_stdout: true,
-                 into: IO.stream(:stdio, :line)
+                 stderr_to_stdout: true
                ),
+             :ok <- show(out),
+             0 <- status,
              {bin, 0} <- System.cmd(bazel, ["info", "bazel-bin"], cd: root) do
           built = Path.join([String.trim(bin), "bindings/elixir", @so])
           File.rm(dest)
           copy(built, dest)
         else
-          {_, status} -> error("tools/bazel failed with exit status #{status}")
+          {_, status} -> error("tools/bazel info failed with exit status #{status}")
+          status -> error("tools/bazel build failed with exit status #{status}")
         end
     end
+  end
+
+  # Bazel's output without Debian linux-sandbox's debug lines.
+  defp show(out) do
+    out
+    |> String.split("\n")
+    |> Enum.reject(&String.contains?(&1, "src/main/tools/linux-sandbox"))
+    |> Enum.join("\n")
+    |> IO.write()
   end
 
   defp stale?(root, dest) do

@@ -12,7 +12,8 @@ defmodule Linx.TestSupport.Env do
         {:unprivileged, "no CAP_SYS_ADMIN and CAP_SYS_CHROOT in the effective set"}
 
       System.get_env("LINX_TEST_ISOLATED") != "1" ->
-        {:reexec, System.argv()}
+        # System.argv() under `mix test` is ["test" | the task's arguments].
+        {:reexec, Enum.drop_while(System.argv(), &(&1 == "test"))}
 
       shared_root?() ->
         # Isolated in name only: a mount here could propagate to the host.
