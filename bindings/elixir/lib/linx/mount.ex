@@ -457,11 +457,19 @@ defmodule Linx.Mount do
 
   # ---- argument checks (before anything runs) ------------------------------
 
+  @booleans [:create, :recursive, :from_host]
+
   defp options(verb, opts, allowed) when is_list(opts) do
     if Keyword.keyword?(opts) do
-      case Enum.find(opts, fn {k, _} -> k not in allowed end) do
-        nil -> {:ok, opts}
-        {k, _} -> bad_argument(verb, "options", "unknown option #{inspect(k)}")
+      cond do
+        k = Enum.find_value(opts, fn {k, _} -> if k not in allowed, do: k end) ->
+          bad_argument(verb, "options", "unknown option #{inspect(k)}")
+
+        k = Enum.find_value(opts, fn {k, v} -> if k in @booleans and not is_boolean(v), do: k end) ->
+          bad_argument(verb, "options", "#{inspect(k)} must be true or false")
+
+        true ->
+          {:ok, opts}
       end
     else
       bad_argument(verb, "options", "must be a keyword list, got #{inspect(opts)}")

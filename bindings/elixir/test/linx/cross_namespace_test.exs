@@ -73,7 +73,8 @@ defmodule Linx.CrossNamespaceTest do
   test "proc with in: {:path, ns} enters the mount namespace only", c do
     ns = "/proc/#{c.child.pid}/ns/mnt"
     assert Mount.mount("proc", c.procdir, "proc", in: {:path, ns}) == :ok
-    {listing, 0} = Child.sh(c.child, "ls #{c.procdir}")
+    # Processes come and go in our PID namespace: ls may lose a race.
+    {listing, _} = Child.sh(c.child, "ls #{c.procdir}")
     # Our PID namespace's view: this BEAM is in it.
     assert String.to_integer(System.pid()) in numeric(listing)
   end
@@ -219,25 +220,49 @@ defmodule Linx.CrossNamespaceTest do
     assert {"the new root", 0} = Child.sh(c.child, "cat #{target}")
   end
 
-  test "setns without CAP_SYS_CHROOT is :eperm (a BEAM without it)", c do
+  # Runs `code` in a second BEAM started through `launcher` (setpriv,
+  # prlimit, ...) with this project's modules and NIF; returns its output.
+  defp other_beam(launcher, code) do
     ebin = Path.dirname(:code.which(Linx.Mount))
     elixir = System.find_executable("elixir")
+    [cmd | args] = launcher ++ ["--", elixir, "-pa", ebin, "-e", code]
+    {out, status} = System.cmd(cmd, args, stderr_to_stdout: true)
+    assert status == 0, out
+    out
+  end
 
+  @report """
+  case result do
+    {:error, %Linx.Mount.Error{operation: op, reason: r}} -> IO.puts("result \#{op} \#{r}")
+    other -> IO.puts("result \#{inspect(other)}")
+  end
+  """
+
+  test "setns without CAP_SYS_CHROOT is :eperm (a BEAM without it)", c do
     code = """
-    case Linx.Mount.umount("/x", in: {:pid, #{c.child.pid}}) do
-      {:error, %Linx.Mount.Error{operation: op, reason: r}} -> IO.puts("result \#{op} \#{r}")
-      other -> IO.puts("result \#{inspect(other)}")
-    end
+    result = Linx.Mount.umount("/x", in: {:pid, #{c.child.pid}})
+    #{@report}
     """
 
-    {out, status} =
-      System.cmd(
-        "setpriv",
-        ["--bounding-set", "-sys_chroot", "--", elixir, "-pa", ebin, "-e", code],
-        stderr_to_stdout: true
-      )
+    assert other_beam(["setpriv", "--bounding-set", "-sys_chroot"], code) =~ "result setns eperm"
+  end
 
-    assert status == 0, out
-    assert out =~ "result setns eperm"
+  test "pipe fails with :emfile in a BEAM out of descriptors", c do
+    pid = c.child.pid
+
+    code = """
+    # A first verb into the child runs linx's one-time pidfd probe.
+    {:error, _} = Linx.Mount.umount("#{c.procdir}", in: {:pid, #{pid}})
+    files =
+      Stream.repeatedly(fn -> File.open("/dev/null") end)
+      |> Enum.take_while(&match?({:ok, _}, &1))
+    # One descriptor free: enough for the pidfd, not for the pipe.
+    {:ok, last} = List.last(files)
+    :ok = File.close(last)
+    result = Linx.Mount.mount("proc", "#{c.procdir}", "proc", in: {:pid, #{pid}})
+    #{@report}
+    """
+
+    assert other_beam(["prlimit", "--nofile=200:200"], code) =~ "result pipe emfile"
   end
 end

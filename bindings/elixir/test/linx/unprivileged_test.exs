@@ -144,6 +144,8 @@ defmodule Linx.UnprivilegedTest do
       assert {:error, %Error{operation: :bad_argument}} = Mount.mount("none", "", "tmpfs")
       assert {:error, %Error{operation: :bad_argument}} = Mount.umount("/x", flags: [], bogus: 1)
       assert {:error, %Error{operation: :bad_argument}} = Mount.umount("/x", :notalist)
+      assert {:error, %Error{operation: :bad_argument}} = Mount.umount("/x", recursive: 1)
+      assert {:error, %Error{operation: :bad_argument}} = Mount.bind("/a", "/b", create: "yes")
 
       assert {:error, %Error{operation: :bad_argument, value: "target"}} =
                Mount.umount(String.duplicate("a", 5000))
