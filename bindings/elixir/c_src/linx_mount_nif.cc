@@ -347,6 +347,9 @@ struct Step {
   unsigned long flags = 0;
   bool create = false;
   bool recursive = false;
+  // `flags` typed by TypeFlags.
+  std::vector<linx::MountFlag> mount_flags;
+  std::vector<linx::UmountFlag> umount_flags;
 };
 
 bool GetString(ErlNifEnv* env, ERL_NIF_TERM term, std::string* out) {
@@ -399,109 +402,85 @@ bool ParseStep(ErlNifEnv* env, ERL_NIF_TERM term, Step* s) {
   return false;
 }
 
-// Adds `s` to `batch` with typed options, or fails with bad_flag for bits
-// linx does not know.
-absl::Status AddStep(const Step& s, linx::Batch* batch) {
-  if (s.verb == "umount") {
-    if (s.flags > 0xff) {
+// The flag bits of `s` as linx's typed flags; bad_flag for bits linx does
+// not know. Checked for every step before anything runs.
+absl::Status TypeFlags(Step* s) {
+  if (s->verb == "umount") {
+    if (s->flags > 0xff) {
       return linx::MakeOpError(
-          {"umount", linx::Stage::kBadFlag, 0, absl::StrCat(s.flags)},
-          absl::StrCat("umount: unknown umount flag bits ", s.flags));
+          {"umount", linx::Stage::kBadFlag, 0, absl::StrCat(s->flags)},
+          absl::StrCat("umount: unknown umount flag bits ", s->flags));
     }
-    absl::StatusOr<std::vector<linx::UmountFlag>> uf =
-        linx::UmountFlagsFromBits(static_cast<int>(s.flags));
-    if (!uf.ok()) return uf.status();
-    linx::UmountOptions o;
-    o.flags = *std::move(uf);
-    o.recursive = s.recursive;
-    batch->Umount(s.a, o);
+    absl::StatusOr<std::vector<linx::UmountFlag>> f =
+        linx::UmountFlagsFromBits(static_cast<int>(s->flags));
+    if (!f.ok()) return f.status();
+    s->umount_flags = *std::move(f);
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<linx::MountFlag>> mf =
-      linx::MountFlagsFromBits(s.flags);
-  if (!mf.ok()) return mf.status();
-  if (s.verb == "mount") {
-    linx::MountOptions o;
-    o.flags = *std::move(mf);
-    o.data = s.data;
-    o.create = s.create;
-    batch->Mount(s.a, s.b, s.c, o);
-  } else if (s.verb == "bind" || s.verb == "bind_from_host") {
-    linx::BindOptions o;
-    o.flags = *std::move(mf);
-    o.data = s.data;
-    o.create = s.create;
-    if (s.verb == "bind") {
-      batch->Bind(s.a, s.b, o);
-    } else {
-      batch->BindFromHost(s.a, s.b, o);
-    }
-  } else if (s.verb == "move") {
-    batch->Move(s.a, s.b);
-  } else if (s.verb == "remount") {
-    linx::RemountOptions o;
-    o.flags = *std::move(mf);
-    o.data = s.data;
-    batch->Remount(s.a, o);
-  } else {
-    batch->PivotRoot(s.a, s.b);
-  }
+  absl::StatusOr<std::vector<linx::MountFlag>> f =
+      linx::MountFlagsFromBits(s->flags);
+  if (!f.ok()) return f.status();
+  s->mount_flags = *std::move(f);
   return absl::OkStatus();
 }
 
-// One verb alone, called directly so its errors read exactly like the C++
-// verb's (no "step 1 of 1: " prefix).
-absl::Status RunOne(const Step& s, const linx::Namespace& in) {
-  if (s.verb == "umount") {
-    if (s.flags > 0xff) {
-      return linx::MakeOpError(
-          {"umount", linx::Stage::kBadFlag, 0, absl::StrCat(s.flags)},
-          absl::StrCat("umount: unknown umount flag bits ", s.flags));
-    }
-    absl::StatusOr<std::vector<linx::UmountFlag>> uf =
-        linx::UmountFlagsFromBits(static_cast<int>(s.flags));
-    if (!uf.ok()) return uf.status();
-    linx::UmountOptions o;
-    o.flags = *std::move(uf);
-    o.recursive = s.recursive;
-    o.in = in;
-    return linx::Umount(s.a, o);
-  }
-  absl::StatusOr<std::vector<linx::MountFlag>> mf =
-      linx::MountFlagsFromBits(s.flags);
-  if (!mf.ok()) return mf.status();
+// The options of a verb run alone carry `in`; a batch step keeps Self.
+template <typename Options>
+void Where(Options* o, const linx::Namespace& in, const linx::Batch* batch) {
+  if (batch == nullptr) o->in = in;
+}
+
+// Runs the verb `s` names in `in`, or, with a `batch`, adds it there (the
+// batch's steps keep `in` = Self; Batch::Run gets the namespace). A verb run
+// alone is called directly so its errors read exactly like the C++ verb's
+// (no "step 1 of 1: " prefix).
+absl::Status Apply(const Step& s, const linx::Namespace& in,
+                   linx::Batch* batch) {
   if (s.verb == "mount") {
     linx::MountOptions o;
-    o.flags = *std::move(mf);
+    o.flags = s.mount_flags;
     o.data = s.data;
     o.create = s.create;
-    o.in = in;
-    return linx::Mount(s.a, s.b, s.c, o);
-  }
-  if (s.verb == "bind" || s.verb == "bind_from_host") {
+    Where(&o, in, batch);
+    if (batch == nullptr) return linx::Mount(s.a, s.b, s.c, o);
+    batch->Mount(s.a, s.b, s.c, o);
+  } else if (s.verb == "bind" || s.verb == "bind_from_host") {
     linx::BindOptions o;
-    o.flags = *std::move(mf);
+    o.flags = s.mount_flags;
     o.data = s.data;
     o.create = s.create;
-    o.in = in;
-    return s.verb == "bind" ? linx::Bind(s.a, s.b, o)
-                            : linx::BindFromHost(s.a, s.b, o);
-  }
-  if (s.verb == "move") {
+    Where(&o, in, batch);
+    bool host = s.verb == "bind_from_host";
+    if (batch == nullptr) {
+      return host ? linx::BindFromHost(s.a, s.b, o) : linx::Bind(s.a, s.b, o);
+    }
+    host ? batch->BindFromHost(s.a, s.b, o) : batch->Bind(s.a, s.b, o);
+  } else if (s.verb == "move") {
     linx::MoveOptions o;
-    o.in = in;
-    return linx::Move(s.a, s.b, o);
-  }
-  if (s.verb == "remount") {
+    Where(&o, in, batch);
+    if (batch == nullptr) return linx::Move(s.a, s.b, o);
+    batch->Move(s.a, s.b, o);
+  } else if (s.verb == "remount") {
     linx::RemountOptions o;
-    o.flags = *std::move(mf);
+    o.flags = s.mount_flags;
     o.data = s.data;
-    o.in = in;
-    return linx::Remount(s.a, o);
+    Where(&o, in, batch);
+    if (batch == nullptr) return linx::Remount(s.a, o);
+    batch->Remount(s.a, o);
+  } else if (s.verb == "umount") {
+    linx::UmountOptions o;
+    o.flags = s.umount_flags;
+    o.recursive = s.recursive;
+    Where(&o, in, batch);
+    if (batch == nullptr) return linx::Umount(s.a, o);
+    batch->Umount(s.a, o);
+  } else {
+    linx::PivotRootOptions o;
+    Where(&o, in, batch);
+    if (batch == nullptr) return linx::PivotRoot(s.a, s.b, o);
+    batch->PivotRoot(s.a, s.b, o);
   }
-  linx::PivotRootOptions o;
-  o.in = in;
-  return linx::PivotRoot(s.a, s.b, o);
+  return absl::OkStatus();
 }
 
 // run(in, steps): :ok | {:error, stage, errno, verb, value, message, step}
@@ -524,20 +503,21 @@ ERL_NIF_TERM Run(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
       enif_get_list_cell(env, list, &head, &list);
       if (!ParseStep(env, head, &steps[i])) return enif_make_badarg(env);
     }
+    for (Step& s : steps) {
+      absl::Status typed = TypeFlags(&s);
+      if (!typed.ok()) return DetailedError(env, typed);
+    }
     absl::StatusOr<linx::Namespace> in = linx::Namespace::Self();
     if (!ParseIn(env, argv[0], &in)) return enif_make_badarg(env);
     if (!in.ok()) return DetailedError(env, in.status());
     if (steps.empty()) return Ok(env);
     absl::Status status;
     if (steps.size() == 1) {
-      status = RunOne(steps[0], *in);
+      status = Apply(steps[0], *in, nullptr);
     } else {
       linx::Batch batch;
-      for (const Step& s : steps) {
-        status = AddStep(s, &batch);
-        if (!status.ok()) break;
-      }
-      if (status.ok()) status = batch.Run(*in);
+      for (const Step& s : steps) Apply(s, *in, &batch).IgnoreError();
+      status = batch.Run(*in);
     }
     return status.ok() ? Ok(env) : DetailedError(env, status);
   });
