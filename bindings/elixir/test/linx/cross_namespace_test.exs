@@ -3,6 +3,7 @@ defmodule Linx.CrossNamespaceTest do
   # PID namespaces (Linx.TestSupport.Child), checked from inside the child.
   use Linx.Case, async: false
   @moduletag :privileged
+  import Bitwise
   alias Linx.Mount.Namespace
 
   setup %{dir: dir} do
@@ -127,6 +128,26 @@ defmodule Linx.CrossNamespaceTest do
 
     assert_recipe(c.child)
     assert mountinfo() == before
+  end
+
+  test "the recipe through the seed's raw Native functions and namespace paths", c do
+    mnt = "/proc/#{c.child.pid}/ns/mnt"
+    pidns = "/proc/#{c.child.pid}/ns/pid"
+    # MS_BIND, MS_PRIVATE, MS_NOSUID|MS_NODEV|MS_NOEXEC, MS_BIND|MS_RDONLY;
+    # MNT_DETACH.
+    assert Native.mount(c.rootfs, c.rootfs, "", 0x1000, "", mnt, "", 0) == :ok
+    assert Native.mount("", c.rootfs, "", 0x40000, "", mnt, "", 0) == :ok
+    assert Native.pivot_root(c.rootfs, "old_root", mnt) == :ok
+    assert Native.mount("proc", "/proc", "proc", 0xE, "", mnt, pidns, 0) == :ok
+    assert Native.mount("tmpfs", "/dev", "tmpfs", 0x2, "mode=0755", mnt, "", 0) == :ok
+    assert Native.mount("/old_root/dev/null", "/dev/null", "", 0x1000, "", mnt, "", 1) == :ok
+    assert Native.umount("/old_root", 0x2, mnt) == :ok
+    assert_recipe(c.child)
+    # A ro bind in the child, read back from its table.
+    assert Native.mount("/bin", "/mnt", "", 0x1000 ||| 0x1, "", mnt, "", 0) == :ok
+    assert "ro" in mount_at("/mnt", mountinfo_of(c.child.pid)).opts
+    assert Native.umount("/mnt", 0, mnt) == :ok
+    assert Native.umount("/mnt", 0, mnt) == {:error, {:umount, :einval}}
   end
 
   test "a failing batch step is named", c do
