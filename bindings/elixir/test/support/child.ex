@@ -44,13 +44,29 @@ defmodule Linx.TestSupport.Child do
       10_000 -> raise "parked child never got ready"
     end
 
-    [pid] =
-      "/proc/#{unshare_pid}/task/#{unshare_pid}/children"
-      |> File.read!()
-      |> String.split()
-      |> Enum.map(&String.to_integer/1)
+    [pid] = children(unshare_pid)
 
     %__MODULE__{port: port, pid: pid, unshare_pid: unshare_pid}
+  end
+
+  # The children of `parent`: from /proc/<p>/task/<p>/children where the
+  # kernel has it (CONFIG_PROC_CHILDREN), else by scanning /proc for the ppid.
+  defp children(parent) do
+    case File.read("/proc/#{parent}/task/#{parent}/children") do
+      {:ok, list} ->
+        list |> String.split() |> Enum.map(&String.to_integer/1)
+
+      {:error, _} ->
+        for entry <- File.ls!("/proc"),
+            entry =~ ~r/^\d+$/,
+            {:ok, stat} <- [File.read("/proc/#{entry}/stat")],
+            # "pid (comm) state ppid ...": comm may hold spaces and
+            # parentheses, so take what follows the last ") ".
+            [_, rest] <- [Regex.run(~r/^.*\) (.*)$/s, stat)],
+            [_state, ppid | _] <- [String.split(rest, " ")],
+            String.to_integer(ppid) == parent,
+            do: String.to_integer(entry)
+    end
   end
 
   @doc "Runs `command` in the child's shell: {output, exit status}."

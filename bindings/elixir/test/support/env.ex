@@ -12,8 +12,16 @@ defmodule Linx.TestSupport.Env do
         {:unprivileged, "no CAP_SYS_ADMIN and CAP_SYS_CHROOT in the effective set"}
 
       System.get_env("LINX_TEST_ISOLATED") != "1" ->
-        # System.argv() under `mix test` is ["test" | the task's arguments].
-        {:reexec, Enum.drop_while(System.argv(), &(&1 == "test"))}
+        case System.cmd("unshare", ["--mount", "--propagation", "private", "true"],
+               stderr_to_stdout: true
+             ) do
+          {_, 0} ->
+            # System.argv() under `mix test` is ["test" | the task's arguments].
+            {:reexec, Enum.drop_while(System.argv(), &(&1 == "test"))}
+
+          {out, _} ->
+            {:unprivileged, "unshare --mount fails here: #{String.trim(out)}"}
+        end
 
       shared_root?() ->
         # Isolated in name only: a mount here could propagate to the host.
