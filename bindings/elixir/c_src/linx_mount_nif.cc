@@ -330,17 +330,14 @@ bool ParseIn(ErlNifEnv* env, ERL_NIF_TERM term,
       *out = linx::Namespace::Path(mnt);
       return true;
     }
-    // Both views must outlive GetBytes' next call: copy the first.
-    std::string mnt_copy(mnt);
     if (!GetBytes(env, t[2], &pidns)) return false;
-    *out = linx::Namespace::Path(mnt_copy, pidns);
+    *out = linx::Namespace::Path(mnt, pidns);
     return true;
   }
   return false;
 }
 
-// One step of run/2, parsed and owned (views into binaries would not
-// survive a second enif_inspect_iolist_as_binary of an iolist).
+// One step of run/2, parsed into owned strings.
 struct Step {
   std::string verb;
   std::string a, b, c, data;
