@@ -344,15 +344,28 @@ void* ForkedMain(void* arg) {
   // no exit signal: a "clone child" that only waitpid(__WCLONE) sees, so a
   // caller's SIGCHLD handler or waitpid(-1) loop can neither be woken by it
   // nor reap it, and SIGCHLD=SIG_IGN does not auto-reap it.
-  long child = ::syscall(SYS_clone, 0L, nullptr, nullptr, nullptr, 0L);
+  // CLONE_FILES: the child shares the fd table instead of copying it. A copy
+  // would hold every descriptor the caller's other threads have open at that
+  // moment — an open_tree(2) or fsmount(2) fd pins its mount, and a
+  // concurrent umount of that mount failed with EBUSY (seen with 100 BEAM
+  // processes mixing proc mounts and binds). The report pipe therefore
+  // cannot signal the child's death by EOF: the child writes its report
+  // (smaller than PIPE_BUF) before it exits, and the worker reads it after
+  // reaping the child.
+  long child = ::syscall(SYS_clone, static_cast<long>(CLONE_FILES), nullptr,
+                         nullptr, nullptr, 0L);
   if (child < 0) {
     // ENOMEM: the target PID namespace's init has exited (pid_namespaces(7)).
     w->result = StageError(w->operation, Stage::kFork, errno);
     return nullptr;
   }
   if (child == 0) ForkedChild(w->fn, w->arg, write_end.get());
-  write_end.reset();
 
+  int wstatus = 0;
+  pid_t reaped = RetryOnEintr(
+      [&] { return ::waitpid(static_cast<pid_t>(child), &wstatus, __WCLONE); });
+  int wait_err = reaped < 0 ? errno : 0;
+  write_end.reset();  // the child is gone: read to EOF
   StageErrno report;
   size_t got = 0;
   while (got < sizeof(report)) {
@@ -363,10 +376,6 @@ void* ForkedMain(void* arg) {
     if (n <= 0) break;  // EOF: the child died without reporting
     got += static_cast<size_t>(n);
   }
-  int wstatus = 0;
-  pid_t reaped = RetryOnEintr(
-      [&] { return ::waitpid(static_cast<pid_t>(child), &wstatus, __WCLONE); });
-  int wait_err = reaped < 0 ? errno : 0;
   if (got == sizeof(report)) {
     w->result = report.ok() ? absl::OkStatus()
                             : StageError(w->operation, report.stage,
@@ -518,6 +527,8 @@ absl::StatusOr<Namespace> Namespace::Parse(absl::string_view spec) {
 bool Namespace::is_self() const { return handle_ == nullptr; }
 
 pid_t Namespace::pid() const { return handle_ ? handle_->pid : 0; }
+
+bool SetnsByPidfdSupported() { return nsexec_internal::PidfdSetnsSupported(); }
 
 bool Namespace::has_pidns_path() const {
   return handle_ != nullptr && handle_->kind == Handle::Kind::kPath &&

@@ -142,6 +142,11 @@ class Namespace {
   std::shared_ptr<const Handle> handle_;  // null for Self()
 };
 
+// Whether setns(2) accepts a pidfd on this kernel (5.8+), so Namespace::Pid
+// joins through the pidfd itself. Probed once per process on a throwaway
+// thread.
+bool SetnsByPidfdSupported();
+
 // Runs `fn` on a new thread inside `ns` (see the threading model above) and
 // returns its status. Failures before `fn` runs carry an OpError payload with
 // `operation` and stage unshare / setns / thread and the errno; their message

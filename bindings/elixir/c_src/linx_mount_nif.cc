@@ -89,16 +89,11 @@ ERL_NIF_TERM StageAtom(ErlNifEnv* env, linx::Stage stage) {
   return Atom(env, linx::StageName(stage));
 }
 
-bool IsArgumentStage(linx::Stage s) {
-  return s == linx::Stage::kBadFlag || s == linx::Stage::kBadIn ||
-         s == linx::Stage::kBadArgument;
-}
-
 // The errno a status stands for: its payload's, EINVAL for argument stages
 // (which make no syscall), else a best guess from the code.
 int ErrnoOf(const absl::Status& status, const std::optional<linx::OpError>& e) {
   if (e && e->errno_value != 0) return e->errno_value;
-  if (e && IsArgumentStage(e->stage)) return EINVAL;
+  if (e && linx::IsArgumentStage(e->stage)) return EINVAL;
   switch (status.code()) {
     case absl::StatusCode::kNotFound:
       return ENOENT;

@@ -19,7 +19,8 @@ defmodule Linx.Mount do
 
   ## Options
 
-  - `:flags`: a list of flag atoms, see `mount_flags/0` (21 `MS_*` words) and
+  - `:flags`: a list of flag atoms, see `mount_flags/0` (the seed's 21 `MS_*` words plus
+    `:nosymfollow`) and
     `umount_flags/0` (4 `MNT_*` words). An unknown word (or a non-atom) is
     `{:error, {:bad_flag, word}}` and nothing runs.
   - `:data`: the filesystem's options string (`"size=1m,mode=0755"`).
@@ -68,7 +69,9 @@ defmodule Linx.Mount do
     shared: 0x100000,
     relatime: 0x200000,
     strictatime: 0x1000000,
-    lazytime: 0x2000000
+    lazytime: 0x2000000,
+    # linx's addition to the seed's 21 words (Linux 5.10+)
+    nosymfollow: 0x100
   ]
   @umount_flags [force: 0x1, detach: 0x2, expire: 0x4, no_follow: 0x8]
 
