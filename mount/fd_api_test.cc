@@ -5,9 +5,12 @@
 // checked on its own: the kernel's message in the error, and a read-only
 // bind that is never writable, not even for an instant.
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,6 +36,7 @@ using ::linx::testing::ErrnoIs;
 using ::linx::testing::FindMount;
 using ::linx::testing::MakeScratchDir;
 using ::linx::testing::MakeSubdir;
+using ::linx::testing::StageIs;
 using ::linx::testing::StatvfsFlags;
 using ::linx::testing::TableText;
 using ::testing::HasSubstr;
@@ -199,6 +203,144 @@ TEST(FdApiTest, AReadOnlyBindIsNeverWritable) {
   // do not count; one made on the source's tmpfs went through the bind.
   EXPECT_EQ(written.load(), 0) << "writes through a read-only bind";
   ::umount2(src.c_str(), MNT_DETACH);
+}
+
+// A process in a fresh user namespace whose uid/gid 0..65535 map to
+// 100000..165535 on the host; killed and reaped when destroyed.
+class MappedUserNamespace {
+ public:
+  MappedUserNamespace() {
+    int ready[2], release[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(release, O_CLOEXEC) != 0) {
+      return;
+    }
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      char byte = 0;
+      if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
+      if (::write(ready[1], "r", 1) != 1) ::_exit(2);
+      while (::read(release[0], &byte, 1) > 0) {
+      }
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(release[0]);
+    release_ = release[1];
+    char byte = 0;
+    bool ok = ::read(ready[0], &byte, 1) == 1;
+    ::close(ready[0]);
+    if (!ok) return;
+    for (const char* map : {"uid_map", "gid_map"}) {
+      std::string path = absl::StrCat("/proc/", pid_, "/", map);
+      if (!testing::WriteFile(path, "0 100000 65536\n")) {
+        error_ = absl::StrCat("writing ", path, ": ", ErrnoName(errno));
+        return;
+      }
+    }
+    mapped_ = true;
+  }
+  ~MappedUserNamespace() {
+    if (release_ >= 0) ::close(release_);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool mapped() const { return mapped_; }
+  const std::string& error() const { return error_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int release_ = -1;
+  bool mapped_ = false;
+  std::string error_;
+};
+
+// An idmapped bind: a file owned by uid 0 shows as 100000 through a bind
+// idmapped with a 0→100000 namespace; the source is unchanged.
+TEST(FdApiTest, IdmappedBindShowsOwnersThroughTheMap) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  MappedUserNamespace userns;
+  ASSERT_TRUE(userns.mapped()) << userns.error();
+  ASSERT_OK_AND_ASSIGN(UserNamespace ns, UserNamespace::Pid(userns.pid()));
+  std::string src = MakeScratchDir("idmap-src");
+  ASSERT_EQ(::mount("idsrc", src.c_str(), "tmpfs", 0, nullptr), 0);
+  ASSERT_TRUE(testing::WriteFile(src + "/f", "x"));
+  ASSERT_EQ(::chown((src + "/f").c_str(), 0, 0), 0);
+  std::string dst = MakeScratchDir("idmap-dst");
+  BindOptions o;
+  o.idmap = ns;
+  ASSERT_OK(Bind(src, dst, o));
+  struct stat st;
+  ASSERT_EQ(::stat((dst + "/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 100000u);
+  EXPECT_EQ(st.st_gid, 100000u);
+  ASSERT_EQ(::stat((src + "/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  // Refusals come back at stage mount with the kernel's errno: a mount that
+  // is already idmapped, and a filesystem without idmap support (proc).
+  std::string again = MakeScratchDir("idmap-again");
+  absl::Status twice = Bind(dst, again, o);
+  EXPECT_THAT(twice, StageIs(Stage::kMount));
+  EXPECT_THAT(twice, ErrnoIs(EPERM));
+  EXPECT_THAT(std::string(twice.message()), HasSubstr("MOUNT_ATTR_IDMAP"));
+  std::string proc = MakeScratchDir("idmap-proc");
+  ASSERT_EQ(::mount("proc", proc.c_str(), "proc", 0, nullptr), 0);
+  std::string proc_dst = MakeScratchDir("idmap-proc-dst");
+  absl::Status unsupported = Bind(proc, proc_dst, o);
+  EXPECT_THAT(unsupported, StageIs(Stage::kMount));
+  EXPECT_THAT(unsupported, ErrnoIs(EINVAL));
+  std::string before = TableText();
+  EXPECT_EQ(TableText(), before);
+  EXPECT_FALSE(FindMount(again).has_value());
+  EXPECT_FALSE(FindMount(proc_dst).has_value());
+  // With the classic calls forced there is no idmapping: a clear error.
+  mount_internal::SetForceClassicCalls(true);
+  absl::Status classic = Bind(src, again, o);
+  mount_internal::SetForceClassicCalls(false);
+  EXPECT_THAT(classic, ErrnoIs(ENOSYS));
+  ::umount2(dst.c_str(), MNT_DETACH);
+  ::umount2(proc.c_str(), MNT_DETACH);
+  ::umount2(src.c_str(), MNT_DETACH);
+}
+
+// MOVE_MOUNT_BENEATH: the new mount goes under the one at the target, so
+// unmounting the old one reveals it, with no moment where the path is
+// empty.
+TEST(FdApiTest, BeneathSlidesTheNewMountUnderTheOldOne) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string d = MakeScratchDir("beneath");
+  ASSERT_EQ(::mount("old", d.c_str(), "tmpfs", 0, nullptr), 0);
+  ASSERT_TRUE(testing::WriteFile(d + "/version", "1"));
+  MountOptions under;
+  under.beneath = true;
+  ASSERT_OK(Mount("new", d, "tmpfs", under));
+  auto stacked = [&] {
+    int n = 0;
+    for (const MountInfo& m : testing::Table()) n += m.target == d;
+    return n;
+  };
+  EXPECT_EQ(stacked(), 2);
+  EXPECT_EQ(testing::ReadFile(d + "/version"), "1") << "the old one is on top";
+  ASSERT_EQ(::umount2(d.c_str(), 0), 0);
+  EXPECT_EQ(stacked(), 1);
+  EXPECT_FALSE(testing::ReadFile(d + "/version").has_value())
+      << "the new, empty tmpfs is revealed";
+  // A bind beneath too.
+  std::string src = MakeScratchDir("beneath-src");
+  ASSERT_TRUE(testing::WriteFile(src + "/version", "2"));
+  BindOptions b;
+  b.beneath = true;
+  ASSERT_OK(Bind(src, d, b));
+  EXPECT_EQ(stacked(), 2);
+  EXPECT_FALSE(testing::ReadFile(d + "/version").has_value());
+  ASSERT_EQ(::umount2(d.c_str(), 0), 0);
+  EXPECT_EQ(testing::ReadFile(d + "/version"), "2");
+  ASSERT_EQ(::umount2(d.c_str(), 0), 0);
+  // Beneath a path that is no mount point: the kernel's EINVAL.
+  EXPECT_THAT(Mount("none", d, "tmpfs", under), ErrnoIs(EINVAL));
+  EXPECT_FALSE(FindMount(d).has_value());
 }
 
 }  // namespace

@@ -178,37 +178,6 @@ const char* NsTypeName(int type) {
 // An nsfs file of the wrong type is refused here (NS_GET_NSTYPE, 4.11+); a
 // regular file that is no namespace at all is left for setns(2) to refuse
 // with EINVAL, which is the kernel's own answer.
-absl::StatusOr<UniqueFd> OpenNsFile(absl::string_view path, int want_type,
-                                    Stage stage) {
-  std::string p(path);
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) {
-    int err = errno;
-    return OpenError(stage, err, absl::StrCat("stat ", p));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return OpenError(stage, EINVAL,
-                     absl::StrCat(p, " is not a namespace file"));
-  }
-  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (!fd.valid()) {
-    int err = errno;
-    return OpenError(stage, err, absl::StrCat("open ", p));
-  }
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return OpenError(stage, EINVAL,
-                     absl::StrCat(p, " is not a namespace file"));
-  }
-  int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
-  if (type >= 0 && type != want_type) {
-    return OpenError(
-        stage, EINVAL,
-        absl::StrCat(p, " is a ", NsTypeName(type), " namespace, not a ",
-                     NsTypeName(want_type), " namespace"));
-  }
-  return fd;
-}
-
 absl::Status CheckPath(absl::string_view path) {
   if (path.empty()) return BadIn(path, "empty path");
   if (path.find('\0') != absl::string_view::npos) {
@@ -451,7 +420,7 @@ absl::StatusOr<Namespace> Namespace::Path(absl::string_view path) {
   auto h = std::make_shared<Handle>();
   h->kind = Handle::Kind::kPath;
   h->path = std::string(path);
-  ASSIGN_OR_RETURN(h->mnt, OpenNsFile(path, CLONE_NEWNS, Stage::kOpenNs));
+  ASSIGN_OR_RETURN(h->mnt, OpenNamespaceFile(path, CLONE_NEWNS, Stage::kOpenNs));
   return Namespace(std::move(h));
 }
 
@@ -464,9 +433,9 @@ absl::StatusOr<Namespace> Namespace::Path(absl::string_view mnt_path,
   h->path = std::string(mnt_path);
   h->pidns_path = std::string(pidns_path);
   h->wants_pidns = true;
-  ASSIGN_OR_RETURN(h->mnt, OpenNsFile(mnt_path, CLONE_NEWNS, Stage::kOpenNs));
+  ASSIGN_OR_RETURN(h->mnt, OpenNamespaceFile(mnt_path, CLONE_NEWNS, Stage::kOpenNs));
   ASSIGN_OR_RETURN(h->pidns,
-                   OpenNsFile(pidns_path, CLONE_NEWPID, Stage::kOpenPidns));
+                   OpenNamespaceFile(pidns_path, CLONE_NEWPID, Stage::kOpenPidns));
   return Namespace(std::move(h));
 }
 
@@ -529,6 +498,39 @@ bool Namespace::is_self() const { return handle_ == nullptr; }
 pid_t Namespace::pid() const { return handle_ ? handle_->pid : 0; }
 
 bool SetnsByPidfdSupported() { return nsexec_internal::PidfdSetnsSupported(); }
+
+absl::StatusOr<UniqueFd> OpenNamespaceFile(absl::string_view path,
+                                           int want_type, Stage stage) {
+  std::string p(path);
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) {
+    int err = errno;
+    return OpenError(stage, err, absl::StrCat("stat ", p));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return OpenError(stage, EINVAL,
+                     absl::StrCat(p, " is not a namespace file"));
+  }
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd.valid()) {
+    int err = errno;
+    return OpenError(stage, err, absl::StrCat("open ", p));
+  }
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return OpenError(stage, EINVAL,
+                     absl::StrCat(p, " is not a namespace file"));
+  }
+  int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
+  if (type >= 0 && type != want_type) {
+    return OpenError(
+        stage, EINVAL,
+        absl::StrCat(p, " is a ", NsTypeName(type), " namespace, not a ",
+                     NsTypeName(want_type), " namespace"));
+  }
+  return fd;
+}
+
+
 
 bool Namespace::has_pidns_path() const {
   return handle_ != nullptr && handle_->kind == Handle::Kind::kPath &&

@@ -89,8 +89,8 @@ absl::Status MountByFsopen(const Plan& plan, const NewMountPlan& p,
   if (unsupported) return absl::OkStatus();
   // MOVE_MOUNT_T_SYMLINKS: the target is followed as mount(2) follows it.
   if (sys::MoveMount(mnt.get(), "", AT_FDCWD, p.target.c_str(),
-                     sys::kMoveMountFEmptyPath | sys::kMoveMountTSymlinks) !=
-      0) {
+                     sys::kMoveMountFEmptyPath | sys::kMoveMountTSymlinks |
+                         (p.beneath ? sys::kMoveMountBeneath : 0)) != 0) {
     int err = errno;
     // The target's problems, as mount(2) would report them.
     return CallError(plan, PrimaryCall(plan), Stage::kMount, err,
@@ -109,6 +109,11 @@ absl::Status ExecMount(const Plan& plan, const NewMountPlan& p) {
       RemovePlaceholder(p.target, created);
       return s;
     }
+  }
+  if (p.beneath && !done) {
+    RemovePlaceholder(p.target, created);
+    return CallError(plan, PrimaryCall(plan), Stage::kMount, ENOSYS,
+                     "beneath needs fsmount(2) and move_mount(2)");
   }
   if (p.main_call && !done &&
       ::mount(CStr(p.source), p.target.c_str(), CStr(p.fstype), p.flags,
@@ -147,12 +152,12 @@ absl::Status BindByOpenTree(const Plan& plan, const BindPlan& p, bool* done) {
     tree = std::make_shared<UniqueFd>(fd);
   }
   bool unsupported = false;
-  RETURN_IF_ERROR(
-      SetTreeAttrs(plan, tree->get(), p.per_mount, p.rec, &unsupported));
+  RETURN_IF_ERROR(SetTreeAttrs(plan, tree->get(), p.per_mount, p.rec,
+                               &unsupported, p.idmap ? p.idmap->fd() : -1));
   if (unsupported) return absl::OkStatus();
   if (sys::MoveMount(tree->get(), "", AT_FDCWD, p.target.c_str(),
-                     sys::kMoveMountFEmptyPath | sys::kMoveMountTSymlinks) !=
-      0) {
+                     sys::kMoveMountFEmptyPath | sys::kMoveMountTSymlinks |
+                         (p.beneath ? sys::kMoveMountBeneath : 0)) != 0) {
     int err = errno;
     return CallError(plan, PrimaryCall(plan), Stage::kMount, err);
   }
@@ -174,6 +179,13 @@ absl::Status ExecBind(const Plan& plan, const BindPlan& p) {
       if (!s.ok()) return UndoAfter(s, p.target, created);
       return absl::OkStatus();
     }
+  }
+  if (p.needs_fd_api()) {
+    RemovePlaceholder(p.target, created);
+    return CallError(plan, PrimaryCall(plan), Stage::kMount, ENOSYS,
+                     p.idmap ? "an idmapped bind needs open_tree(2) and "
+                               "mount_setattr(2) (5.12+)"
+                             : "beneath needs open_tree(2) and move_mount(2)");
   }
   if (p.from_caller) {
     // move_mount(2): attaches the detached tree made by open_tree(2) in the

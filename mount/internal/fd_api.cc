@@ -62,6 +62,29 @@ unsigned AttrsOf(unsigned long ms) {
   return a;
 }
 
+// MOUNT_ATTR_* names of `attrs`, for messages.
+std::string AttrNames(uint64_t attrs) {
+  static constexpr struct {
+    uint64_t bit;
+    const char* name;
+  } kNames[] = {
+      {sys::kMountAttrRdonly, "MOUNT_ATTR_RDONLY"},
+      {sys::kMountAttrNosuid, "MOUNT_ATTR_NOSUID"},
+      {sys::kMountAttrNodev, "MOUNT_ATTR_NODEV"},
+      {sys::kMountAttrNoexec, "MOUNT_ATTR_NOEXEC"},
+      {sys::kMountAttrNoatime, "MOUNT_ATTR_NOATIME"},
+      {sys::kMountAttrStrictatime, "MOUNT_ATTR_STRICTATIME"},
+      {sys::kMountAttrNodiratime, "MOUNT_ATTR_NODIRATIME"},
+      {sys::kMountAttrIdmap, "MOUNT_ATTR_IDMAP"},
+      {sys::kMountAttrNosymfollow, "MOUNT_ATTR_NOSYMFOLLOW"},
+  };
+  std::string out;
+  for (const auto& n : kNames) {
+    if (attrs & n.bit) absl::StrAppend(&out, out.empty() ? "" : "|", n.name);
+  }
+  return out.empty() ? "0" : out;
+}
+
 std::vector<const char*> SbFlagsOf(unsigned long ms) {
   std::vector<const char*> out;
   if (ms & MS_RDONLY) out.push_back("ro");
@@ -174,10 +197,14 @@ bool UseOpenTreeBinds() {
 }
 
 absl::Status SetTreeAttrs(const Plan& plan, int tree, unsigned long per_mount,
-                          bool rec, bool* unsupported) {
-  if (per_mount == 0) return absl::OkStatus();
+                          bool rec, bool* unsupported, int userns_fd) {
+  if (per_mount == 0 && userns_fd < 0) return absl::OkStatus();
   sys::MountAttr attr;
   attr.attr_set = AttrsOf(per_mount);
+  if (userns_fd >= 0) {
+    attr.attr_set |= sys::kMountAttrIdmap;
+    attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  }
   if (per_mount & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
     // mount_setattr(2): an atime change must clear the whole atime field.
     attr.attr_clr = sys::kMountAttrAtimeMask;
@@ -193,7 +220,7 @@ absl::Status SetTreeAttrs(const Plan& plan, int tree, unsigned long per_mount,
   return CallError(plan, PrimaryCall(plan), Stage::kMount, err,
                    absl::StrCat("mount_setattr(", tree, ", \"\", AT_EMPTY_PATH",
                                 rec ? "|AT_RECURSIVE" : "", ", {attr_set=",
-                                RenderMountFlags(per_mount), "})"));
+                                AttrNames(attr.attr_set), "})"));
 }
 
 }  // namespace linx::mount_internal

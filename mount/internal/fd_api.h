@@ -48,8 +48,9 @@ std::vector<std::pair<std::string, std::optional<std::string>>> SplitData(
 // mount_setattr(tree, "", AT_EMPTY_PATH[|AT_RECURSIVE]) setting the
 // per-mount MS_* bits `per_mount` (only setting: locked flags stay). Where
 // mount_setattr(2) is missing (ENOSYS, remembered) sets *unsupported.
+// With `userns_fd` >= 0 also MOUNT_ATTR_IDMAP with that user namespace.
 absl::Status SetTreeAttrs(const Plan& plan, int tree, unsigned long per_mount,
-                          bool rec, bool* unsupported);
+                          bool rec, bool* unsupported, int userns_fd = -1);
 
 // Whether binds take the open_tree + mount_setattr + move_mount path.
 bool UseOpenTreeBinds();

@@ -214,14 +214,23 @@ absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root,
   if (tree == nullptr || !tree->valid()) {
     return absl::InternalError("bind in a root without a source tree");
   }
+  // The per-mount flags (and the idmapping) go on the detached tree, so the
+  // bind appears with them; where mount_setattr is missing, after attach.
+  bool unsupported = false;
+  RETURN_IF_ERROR(SetTreeAttrs(plan, tree->get(), p.per_mount, p.rec,
+                               &unsupported, p.idmap ? p.idmap->fd() : -1));
+  if (unsupported && p.needs_fd_api()) {
+    return CallError(plan, PrimaryCall(plan), Stage::kMount, ENOSYS,
+                     "an idmapped bind needs mount_setattr(2) (5.12+)");
+  }
   InRootPath target;
   InRootOptions opts;
   opts.mkdir = spec.mkdir;
   opts.create_file = spec.create;
   RETURN_IF_ERROR(Resolve(plan, root, p.target, opts, &target));
   if (sys::MoveMount(tree->get(), "", target.fd.get(), "",
-                     sys::kMoveMountFEmptyPath | sys::kMoveMountTEmptyPath) !=
-      0) {
+                     sys::kMoveMountFEmptyPath | sys::kMoveMountTEmptyPath |
+                         (p.beneath ? sys::kMoveMountBeneath : 0)) != 0) {
     int err = errno;
     return Undo(CallError(plan,
                           absl::StrCat("move_mount(", tree->get(), ", \"\", ",
@@ -235,7 +244,7 @@ absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root,
   ASSIGN_OR_RETURN(std::string attached, FdPath(plan, tree->get()));
   BindPlan at = p;
   at.target = attached;
-  absl::Status s = ApplyPerMount(plan, at);
+  absl::Status s = unsupported ? ApplyPerMount(plan, at) : absl::OkStatus();
   if (s.ok()) s = ApplyPropagation(plan, attached, p.propagation);
   if (s.ok()) {
     s = Inside(plan, root, tree->get(),

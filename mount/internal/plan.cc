@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
 #include "base/status.h"
+#include "base/syscalls.h"
 #include "mount/flags.h"
 
 namespace linx::mount_internal {
@@ -119,6 +120,24 @@ Split SplitPropagation(unsigned long bits) {
   return s;
 }
 
+// MOVE_MOUNT_BENEATH (6.5): flags are checked before fds, so an unknown
+// flag answers EINVAL and a known one EBADF. Probed once.
+bool HasMoveMountBeneath() {
+  static const bool has = [] {
+    int r = sys::MoveMount(-1, "", -1, "",
+                           sys::kMoveMountBeneath | sys::kMoveMountFEmptyPath);
+    return r == 0 || errno != EINVAL;
+  }();
+  return has;
+}
+
+absl::Status CheckBeneath(const char* op, bool beneath) {
+  if (!beneath || HasMoveMountBeneath()) return absl::OkStatus();
+  return BadArgumentError(op, "beneath",
+                          "needs Linux 6.5 (MOVE_MOUNT_BENEATH); this kernel "
+                          "does not have it");
+}
+
 // The root of a command, checked: "" or an absolute path in another
 // namespace, no NUL, not too long. `mkdir` without a root means "/".
 absl::StatusOr<std::optional<RootSpec>> RootOf(const char* op,
@@ -165,6 +184,11 @@ absl::StatusOr<Plan> PlanMount(const MountCommand& c, const Namespace& in) {
   p.main_call = !(s.only_propagation && c.source.empty() && c.fstype.empty() &&
                   o.data.empty());
   if (!p.main_call) p.flags = 0;
+  p.beneath = o.beneath;
+  if (o.beneath && !p.main_call) {
+    return BadArgumentError(op, "beneath", "needs a new mount to slide under");
+  }
+  RETURN_IF_ERROR(CheckBeneath(op, o.beneath));
   Plan plan;
   plan.operation = op;
   if (root) {
@@ -225,6 +249,9 @@ absl::StatusOr<Plan> PlanBind(const BindCommand& c, const Namespace& in) {
   // mount(2) ignores per-mount flags on MS_BIND: they need the follow-up.
   p.per_mount = bits & kPerMountBits;
   p.propagation = SplitPropagation(bits).propagation;
+  p.idmap = o.idmap;
+  p.beneath = o.beneath;
+  RETURN_IF_ERROR(CheckBeneath(op, o.beneath));
   Plan plan;
   plan.operation = op;
   if (root) {
@@ -403,6 +430,16 @@ absl::StatusOr<Plan> MakePlan(const Command& command, const Namespace& in) {
   if (!plan.ok()) return plan;
   plan->in_suffix = in.is_self() ? "" : absl::StrCat(" in ", in.Describe());
   plan->where = WhereOf(*plan, in);
+  const auto* bind = std::get_if<BindPlan>(&plan->call);
+  const auto* fresh = std::get_if<NewMountPlan>(&plan->call);
+  if (plan->where == Where::kForked &&
+      ((bind != nullptr && bind->needs_fd_api()) ||
+       (fresh != nullptr && fresh->beneath))) {
+    return BadArgumentError(
+        plan->operation, bind != nullptr && bind->idmap ? "idmap" : "beneath",
+        "cannot be combined with a mount made in the "
+        "target's PID namespace yet");
+  }
   if (plan->root && plan->where == Where::kForked) {
     // The forked child may run only async-signal-safe code; resolving in a
     // root is not. (A proc for a container: mount it with the root from the
