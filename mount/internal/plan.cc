@@ -393,6 +393,9 @@ Where WhereOf(const Plan& plan, const Namespace& in) {
   if (m != nullptr && m->main_call && m->fstype == "proc") {
     return Where::kForked;
   }
+  // Joining a user namespace needs a single-threaded caller: a child forked
+  // from the worker (MakePlan refuses the verbs that cannot go there).
+  if (in.joins_userns()) return Where::kForked;
   const auto* r = std::get_if<RemountPlan>(&plan.call);
   if (in.has_pidns_path() && !std::holds_alternative<UmountPlan>(plan.call) &&
       !std::holds_alternative<PivotRootPlan>(plan.call) &&
@@ -439,6 +442,17 @@ absl::StatusOr<Plan> MakePlan(const Command& command, const Namespace& in) {
         plan->operation, bind != nullptr && bind->idmap ? "idmap" : "beneath",
         "cannot be combined with a mount made in the "
         "target's PID namespace yet");
+  }
+  if (in.joins_userns()) {
+    const auto* u = std::get_if<UmountPlan>(&plan->call);
+    const auto* rm = std::get_if<RemountPlan>(&plan->call);
+    if (std::holds_alternative<PivotRootPlan>(plan->call) ||
+        (u != nullptr && u->recursive) || (rm != nullptr && rm->recursive)) {
+      return BadArgumentError(plan->operation, "in",
+                              "with its user namespace takes mount, bind, "
+                              "move, remount and umount (not pivot_root or a "
+                              "recursive walk) yet");
+    }
   }
   if (plan->root && plan->where == Where::kForked) {
     // The forked child may run only async-signal-safe code; resolving in a
