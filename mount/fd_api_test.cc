@@ -17,9 +17,11 @@
 #include <cerrno>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/op_error.h"
 #include "base/testing/privileged.h"
 #include "base/testing/status_matchers.h"
@@ -401,6 +403,43 @@ TEST(UserNamespaceTest, MountsJoinTheTargetsUserNamespace) {
   // Self has no other user namespace to join.
   EXPECT_THAT(Namespace::Self().WithUserNamespace().status(),
               StageIs(Stage::kBadIn));
+}
+
+// overlayfs with 500 lower layers (the kernel's maximum): on the fsopen
+// path each layer is one fsconfig("lowerdir+"), so the 4095-byte limit of
+// mount(2)'s data page does not apply; the classic path refuses such data
+// before touching anything.
+TEST(FdApiTest, OverlayWithFiveHundredLayers) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string top = MakeScratchDir("ovl");
+  std::vector<std::string> layers;
+  for (int i = 0; i < 500; ++i) {
+    std::string l = MakeSubdir(top, absl::StrCat("l", i));
+    ASSERT_TRUE(testing::WriteFile(absl::StrCat(l, "/f", i), "x"));
+    layers.push_back(l);
+  }
+  std::string upper = MakeSubdir(top, "upper");
+  std::string work = MakeSubdir(top, "work");
+  std::string merged = MakeSubdir(top, "merged");
+  // The topmost layer first, as in "lowerdir=".
+  MountOptions o;
+  o.data = absl::StrCat("lowerdir=", absl::StrJoin(layers, ":"),
+                        ",upperdir=", upper, ",workdir=", work);
+  ASSERT_GT(o.data.size(), 4095u);
+  mount_internal::SetForceClassicCalls(true);
+  absl::Status classic = Mount("overlay", merged, "overlay", o);
+  mount_internal::SetForceClassicCalls(false);
+  EXPECT_THAT(classic, StageIs(Stage::kBadArgument));
+  EXPECT_FALSE(FindMount(merged).has_value());
+  ASSERT_OK(Mount("overlay", merged, "overlay", o));
+  for (int i : {0, 1, 250, 498, 499}) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(testing::ReadFile(absl::StrCat(merged, "/f", i)), "x");
+  }
+  std::optional<MountInfo> m = FindMount(merged);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->fstype, "overlay");
+  ASSERT_OK(Umount(merged));
 }
 
 // MOVE_MOUNT_BENEATH: the new mount goes under the one at the target, so
