@@ -100,14 +100,20 @@ std::vector<const char*> SbFlagsOf(unsigned long ms) {
 
 std::atomic<bool> g_no_lowerdir_plus{false};
 
-// overlayfs(7): "lowerdir=a:b:c" as one fsconfig "lowerdir+" per layer
-// (6.8+), so the number of layers is not bounded by one page of options.
+// overlayfs(7): a "lowerdir=a:b:c" longer than a page as one fsconfig
+// "lowerdir+" per layer (6.8+), so the number of layers is not bounded by
+// one page of options.
 // Colons inside a layer are escaped as "\\:"; "::" separates data-only
 // layers (left to the single string). *split is false where the kernel does
 // not know lowerdir+ (remembered), and the caller passes the string whole.
 absl::Status OverlayLayers(const Plan& plan, int fs, const std::string& value,
                            bool* split) {
-  if (g_no_lowerdir_plus.load() || value.find("::") != std::string::npos) {
+  // Only where one string cannot carry the layers: "lowerdir+" shows in
+  // mountinfo as "lowerdir+=" (measured on 6.12), and a legacy overlay
+  // (before 6.5) takes the key without complaint and fails at
+  // FSCONFIG_CMD_CREATE; a value that fits keeps the classic form.
+  if (value.size() <= kMaxClassicDataBytes || g_no_lowerdir_plus.load() ||
+      value.find("::") != std::string::npos) {
     return absl::OkStatus();
   }
   std::vector<std::string> layers(1);
