@@ -10,10 +10,10 @@
 #include <cerrno>
 #include <functional>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
 #include "base/status.h"
@@ -118,14 +118,27 @@ Outcome FromCli(const std::vector<std::string>& args) {
     o.errno_name = "EINVAL";
     return o;
   }
-  std::smatch m;
-  static const std::regex kStage(": ([a-z_]+): (E[A-Z0-9]+) \\(");
-  if (std::regex_search(r.err, m, kStage)) {
-    o.stage = m[1];
-    o.errno_name = m[2];
-  } else {
-    o.stage = "unparsed: " + r.err;
+  // The first ": <stage>: <ERRNO> (" in the line.
+  const std::string& e = r.err;
+  for (size_t at = e.find(": "); at != std::string::npos;
+       at = e.find(": ", at + 1)) {
+    size_t stage_end = at + 2;
+    while (stage_end < e.size() &&
+           (absl::ascii_islower(e[stage_end]) || e[stage_end] == '_')) {
+      ++stage_end;
+    }
+    if (stage_end == at + 2 || e.compare(stage_end, 3, ": E") != 0) continue;
+    size_t errno_end = stage_end + 2;
+    while (errno_end < e.size() && (absl::ascii_isupper(e[errno_end]) ||
+                                    absl::ascii_isdigit(e[errno_end]))) {
+      ++errno_end;
+    }
+    if (e.compare(errno_end, 2, " (") != 0) continue;
+    o.stage = e.substr(at + 2, stage_end - at - 2);
+    o.errno_name = e.substr(stage_end + 2, errno_end - stage_end - 2);
+    return o;
   }
+  o.stage = "unparsed: " + r.err;
   return o;
 }
 

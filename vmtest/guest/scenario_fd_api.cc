@@ -156,5 +156,55 @@ LINX_VM_SCENARIO(hostile_rootfs, 23,
   return absl::OkStatus();
 }
 
+LINX_VM_SCENARIO(userns_mount, 24,
+                 "--userns: a tmpfs mounted into a rootless child (its user "
+                 "namespace maps 0->100000) belongs to that namespace") {
+  VM_RETURN_IF_ERROR(MakeDirs("/scratch/u"), "mkdir");
+  int up[2], down[2];
+  VM_SYS(::pipe2(up, O_CLOEXEC));
+  VM_SYS(::pipe2(down, O_CLOEXEC));
+  pid_t child = ::fork();
+  if (child == 0) {
+    char b = 0;
+    if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
+    if (::write(up[1], "u", 1) != 1) ::_exit(2);
+    if (::read(down[0], &b, 1) != 1) ::_exit(3);
+    if (::unshare(CLONE_NEWNS) != 0) ::_exit(4);
+    if (::write(up[1], "n", 1) != 1) ::_exit(5);
+    while (::read(down[0], &b, 1) > 0) {
+    }
+    ::_exit(0);
+  }
+  ::close(up[1]);
+  ::close(down[0]);
+  char b = 0;
+  VM_EXPECT(::read(up[0], &b, 1) == 1, "child did not unshare");
+  for (const char* map : {"uid_map", "gid_map"}) {
+    VM_RETURN_IF_ERROR(
+        WriteFile(absl::StrCat("/proc/", child, "/", map), "0 100000 65536\n"),
+        "map");
+  }
+  VM_EXPECT(::write(down[1], "m", 1) == 1 && ::read(up[0], &b, 1) == 1,
+            "child did not make its mount namespace");
+  absl::StatusOr<Namespace> plain = Namespace::Pid(child);
+  VM_EXPECT(plain.ok(), plain.status().ToString());
+  absl::StatusOr<Namespace> rootless = plain->WithUserNamespace();
+  VM_EXPECT(rootless.ok(), rootless.status().ToString());
+  MountOptions o;
+  o.in = *rootless;
+  absl::Status s = Mount("none", "/scratch/u", "tmpfs", o);
+  struct stat st {};
+  int stat_rc =
+      ::stat(absl::StrCat("/proc/", child, "/root/scratch/u").c_str(), &st);
+  ::close(down[1]);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  VM_EXPECT(s.ok(), "mount with --userns: ", s.ToString());
+  VM_EXPECT(stat_rc == 0 && st.st_uid == 100000, "the tmpfs root is owned by ",
+            st.st_uid);
+  Note("tmpfs root owned by host uid 100000");
+  return absl::OkStatus();
+}
+
 }  // namespace
 }  // namespace linx::vmtest
