@@ -313,7 +313,7 @@ TEST(ReadMountInfoKernelTest, Overlay) {
     }
   }
   if (!m->ok() && m->error() == ENODEV) {
-    GTEST_SKIP() << "overlayfs is not available (ENODEV, modprobe failed)";
+    LINX_SKIP_OR_FAIL("overlayfs is not available (ENODEV, modprobe failed)");
   }
   ASSERT_MOUNTED(*m);
   ASSERT_OK_AND_ASSIGN(MountTable t, ReadMountInfo());

@@ -81,6 +81,11 @@ absl::Status EnterPrivateMountSandbox() {
   return absl::OkStatus();
 }
 
+bool RequirePrivileged() {
+  const char* v = ::getenv("LINX_REQUIRE_PRIVILEGED");
+  return v != nullptr && std::string(v) == "1";
+}
+
 bool Privileged() { return g_privileged; }
 const std::string& PrivilegeSkipReason() { return *g_skip_reason; }
 const std::string& ScratchRoot() { return *g_scratch; }
