@@ -8,10 +8,45 @@
 // docs/mountinfo.md); the default is a table. Malformed lines are skipped
 // and reported (in the JSON "skipped" array, or on stderr for the table);
 // --strict fails on the first one instead.
+//
+// Parsing is split from running (ParseListCommand makes no syscalls), so the
+// argument parser can be fuzzed (fuzz/cli_args_fuzzer.cc) and tested alone.
 #ifndef LINX_TOOLS_LIST_COMMAND_H_
 #define LINX_TOOLS_LIST_COMMAND_H_
 
+#include <string>
+
+#include "mountinfo/mountinfo.h"
+#include "mountinfo/statmount.h"
+
 namespace linx::tools {
+
+// A checked `linx list` command line.
+struct ListCommand {
+  bool json = false;
+  bool tree = false;
+  int pid = 0;       // --pid; 0 when not given
+  std::string file;  // --file; "" when not given
+  ReadOptions options;
+  ListBackend backend = ListBackend::kText;
+};
+
+struct ParsedListCommand {
+  enum class Kind {
+    kRun,         // `command` is ready to run
+    kHelp,        // --help/-h: print ListHelp(), exit 0
+    kUsageError,  // `error` says why (one line), exit 2
+  };
+  Kind kind = Kind::kUsageError;
+  ListCommand command;
+  std::string error;
+};
+
+// Parses argv (argv[0] is "list"). No syscalls, no output.
+ParsedListCommand ParseListCommand(int argc, char** argv);
+
+// The --help text: usage, every option, exit status.
+const char* ListHelp();
 
 // argv[0] is "list". Returns the process exit status: 0 success; 1 the
 // input could not be read or (with --strict) held a malformed line; 2 usage
