@@ -2,9 +2,11 @@
 // prints, and the findmnt-like table of `linx list`.
 //
 //   absl::StatusOr<linx::MountTable> t = linx::ReadMountInfo();
+//   if (!t.ok()) return t.status();
 //   std::string out;
-//   linx::AppendMountTableJson(*t, &out);   // {"mounts": [...], "skipped":
-//   [...]} std::fwrite(out.data(), 1, out.size(), stdout);
+//   // {"mounts": [...], "skipped": [...]}
+//   linx::AppendMountTableJson(*t, &out);
+//   std::fwrite(out.data(), 1, out.size(), stdout);
 //
 // Pure functions: no I/O, thread-safe, they only append to `out`.
 #ifndef LINX_MOUNTINFO_FORMAT_H_

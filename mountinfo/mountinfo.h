@@ -9,15 +9,14 @@
 //     }
 //   }
 //   for (const linx::SkippedLine& s : table->skipped()) {
-//     std::cerr << "line " << s.line << ": " << s.field_name << ": " <<
-//     s.reason;
+//     std::cerr << "line " << s.line << ": " << s.field_name << ": "
+//               << s.reason << "\n";
 //   }
 //
-// A mountinfo line (proc(5), "/proc/pid/mountinfo"):
+// A mountinfo line (proc(5), "/proc/pid/mountinfo"), fields numbered:
 //
-//   36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root
-//   rw,errors=continue (1)(2)(3)   (4)   (5)      (6)      (7)   (8) (9) (10)
-//   (11)
+//   36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+//   (1)(2)(3)  (4)   (5)   (6)        (7)      (8)(9) (10)      (11)
 //
 // Every field is kept. String fields have the kernel's octal escapes (`\040`
 // space, `\011` tab, `\012` newline, `\134` backslash, `\043` '#', and any

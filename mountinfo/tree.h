@@ -1,6 +1,6 @@
 // tree: the mount table drawn as a tree (`linx list --tree`, like findmnt's
-// default output), and one entry as a JSON object (`linx find --json`,
-// `linx watch --json`).
+// default output), and the propagation column. One entry as JSON (`linx find
+// --json`, `linx watch --json`) is AppendMountJson in mountinfo/format.h.
 //
 //   ASSIGN_OR_RETURN(std::vector<linx::MountInfo> t, linx::ListMounts());
 //   std::string out;

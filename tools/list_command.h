@@ -1,13 +1,16 @@
 // `linx list`: prints a mount table as a findmnt-like table or as JSON.
 //
-//   linx list [--pid N | --file PATH] [--json] [--strict]
+//   linx list [--pid N | --file PATH] [--json | --tree] [--strict]
+//             [--backend text|statmount|auto]
 //
 // Reads the caller's own table (/proc/thread-self/mountinfo) by default, a
 // process's (/proc/N/mountinfo) with --pid, or any saved mountinfo file with
 // --file. --json prints exactly one object (see mountinfo/format.h and
-// docs/mountinfo.md); the default is a table. Malformed lines are skipped
-// and reported (in the JSON "skipped" array, or on stderr for the table);
-// --strict fails on the first one instead.
+// docs/mountinfo.md), --tree a findmnt-like tree (mountinfo/tree.h); the
+// default is a table. Malformed lines are skipped and reported (in the JSON
+// "skipped" array, or on stderr for the table); --strict fails on the first
+// one instead. Hostile input (a device, an endless FIFO, a huge file) ends
+// in a clear error and exit 1: see ReadOptions in mountinfo/mountinfo.h.
 //
 // Parsing is split from running (ParseListCommand makes no syscalls), so the
 // argument parser can be fuzzed (fuzz/cli_args_fuzzer.cc) and tested alone.
