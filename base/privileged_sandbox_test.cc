@@ -65,6 +65,10 @@ enum Observed {
 [[noreturn]] void ObserveFromOutside(int outside_ns_fd, ino_t inside_ino,
                                      const std::string& marker,
                                      const std::string& file) {
+  // setns(2) refuses CLONE_NEWNS (EINVAL) while the fs_struct is shared,
+  // and a sanitizer runtime (TSan) may start a thread in the forked child:
+  // give this thread its own first, as nsexec's workers do.
+  if (::unshare(CLONE_FS) != 0) ::_exit(kSetnsFailed);
   if (::setns(outside_ns_fd, CLONE_NEWNS) != 0) ::_exit(kSetnsFailed);
   struct stat now {};
   if (::stat("/proc/thread-self/ns/mnt", &now) != 0 ||
