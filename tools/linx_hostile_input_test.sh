@@ -83,4 +83,30 @@ grep -qE '^2 +1 +0:2 +/ok ' "$tmp/out" || { echo "FAIL many_optional_fields: /ok
 expect newlines_only 0 '' "$linx" list --json --file "$tmp/newlines"
 grep -q '"mounts": \[\]' "$tmp/out" || { echo "FAIL newlines_only: not an empty table"; fail=1; }
 
+# Output bounds: one 8 MB target among 100 000 short rows must not pad every
+# row to 8 MB (kMaxPaddedColumn), and a parent chain 100 000 mounts deep must
+# not indent the tree quadratically (kMaxTreeIndent).
+python3 - "$tmp" <<'PY'
+import sys
+d = sys.argv[1]
+with open(d + "/wide", "w") as f:
+    f.write("1 0 0:1 / /" + "w" * (8 << 20) + " rw - tmpfs t rw\n")
+    for i in range(2, 100002):
+        f.write("%d 1 0:1 / /m%d rw - tmpfs t rw\n" % (i, i))
+with open(d + "/deep", "w") as f:
+    for i in range(1, 100001):
+        f.write("%d %d 0:1 / /d%d rw - tmpfs t rw\n" % (i, i - 1, i))
+PY
+for form in "" --tree; do
+  expect "wide_target${form:+_tree}" 0 '' "$linx" list $form --file "$tmp/wide"
+  size=$(stat -c %s "$tmp/out")
+  if ((size > 64 << 20)); then
+    echo "FAIL wide_target${form:+_tree}: $size bytes of output"; fail=1
+  fi
+done
+expect deep_chain_tree 0 '' "$linx" list --tree --file "$tmp/deep"
+size=$(stat -c %s "$tmp/out")
+if ((size > 64 << 20)); then echo "FAIL deep_chain_tree: $size bytes of output"; fail=1; fi
+[[ $(wc -l <"$tmp/out") == 100001 ]] || { echo "FAIL deep_chain_tree: $(wc -l <"$tmp/out") lines"; fail=1; }
+
 exit $fail
