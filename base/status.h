@@ -21,8 +21,8 @@
 namespace linx {
 
 // The canonical status code for an errno value, as upstream Abseil maps it
-// (EPERM → kPermissionDenied, ENOENT → kNotFound, EBUSY → kUnavailable, ...).
-// 0 maps to kOk; unknown values to kUnknown.
+// (EPERM → kPermissionDenied, ENOENT → kNotFound, EBUSY → kFailedPrecondition,
+// ...). 0 maps to kOk; unknown values to kUnknown.
 absl::StatusCode ErrnoToStatusCode(int errno_value);
 
 // A status with ErrnoToStatusCode(errno_value) and the message

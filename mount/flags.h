@@ -1,11 +1,12 @@
 // Mount and umount flag words, both ways: word ↔ typed flag ↔ kernel bit.
 //
 //   absl::StatusOr<std::vector<linx::MountFlag>> flags =
-//       linx::ParseMountFlags("ro,nosuid,nodev");   // from a CLI or config
-//   if (!flags.ok()) return flags.status();          // bad_flag, names the
-//   word linx::BindOptions opts; opts.flags = *flags;
+//       linx::ParseMountFlags("ro,nosuid,nodev");  // from a CLI or config
+//   if (!flags.ok()) return flags.status();  // bad_flag, names the word
+//   linx::BindOptions opts;
+//   opts.flags = *flags;
 //
-//   linx::RenderMountFlags(MS_NOSUID | MS_NODEV);     // "MS_NOSUID|MS_NODEV"
+//   linx::RenderMountFlags(MS_NOSUID | MS_NODEV);  // "MS_NOSUID|MS_NODEV"
 //
 // The words are mount(8)'s: ro nosuid nodev noexec sync remount mandlock
 // dirsync noatime nodiratime bind move rec silent private shared slave

@@ -4,11 +4,13 @@
  *
  * The test enters a private mount namespace itself (unshare(CLONE_NEWNS),
  * "/" made rprivate, a scratch tmpfs under $TEST_TMPDIR) so nothing it does
- * reaches the host; without CAP_SYS_ADMIN it prints "SKIPPED: <reason>" and
- * exits 0. Cross-namespace cases run against children forked into their own
- * mount namespaces and parked on a pipe. Every result is read back from the
- * kernel (mountinfo, statvfs). Prints "N passed, N failed"; exits 1 on any
- * failure. */
+ * reaches the host. The checks that need no privilege always run; without
+ * CAP_SYS_ADMIN the privileged ones are reported as "SKIPPED: <reason>" and
+ * the test exits 0, except with LINX_REQUIRE_PRIVILEGED=1 in the environment
+ * (CI), where the missing capability is a failure. Cross-namespace cases run
+ * against children forked into their own mount namespaces and parked on a pipe.
+ * Every result is read back from the kernel (mountinfo, statvfs). Prints "N
+ * passed, N failed"; exits 1 on any failure. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -202,6 +204,41 @@ static void test_version_and_stage_names(void) {
   CHECK(strcmp(linx_stage_name(LINX_STAGE_RESOLVE), "resolve") == 0);
   CHECK(strcmp(linx_stage_name(LINX_STAGE_SETNS_USER), "setns_user") == 0);
   CHECK(strcmp(linx_stage_name(LINX_STAGE_SETNS_USER + 1), "unknown") == 0);
+}
+
+/* Argument checks happen before any syscall that needs a privilege, so
+ * they run (never skip) as any user. Nothing may be mounted afterwards. */
+static void test_argument_errors_need_no_privilege(void) {
+  const char* dir = "/nonexistent-linx-c-test-dir";
+  struct linx_error err;
+  g_test = "argument_errors_need_no_privilege";
+  CHECK(linx_mount("none", dir, "tmpfs", MS_NOSUID | MS_POSIXACL, NULL, NULL,
+                   NULL, 0, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_FLAG && err.errno_value == EINVAL,
+            &err);
+  CHECK(linx_mount("none", dir, "tmpfs", 1UL << 31, NULL, NULL, NULL, 0,
+                   &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_FLAG, &err);
+  CHECK(linx_umount(dir, 0x10, NULL, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_FLAG && err.errno_value == EINVAL,
+            &err);
+  CHECK(linx_mount(dir, dir, NULL, MS_MOVE | MS_RDONLY, NULL, NULL, NULL, 0,
+                   &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_FLAG, &err);
+  CHECK(linx_remount(dir, MS_PRIVATE, NULL, NULL, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_FLAG, &err);
+  CHECK(linx_mount(dir, dir, NULL, MS_MOVE, NULL, NULL, NULL, 1, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_ARGUMENT && err.errno_value == EINVAL,
+            &err);
+  CHECK(linx_mount("none", dir, "tmpfs", 0, NULL, "/nonexistent/ns/mnt", NULL,
+                   0, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_OPEN_NS && err.errno_value == ENOENT, &err);
+  CHECK(linx_mount("proc", dir, "proc", 0, NULL, NULL, "/proc/self/ns/pid", 0,
+                   &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_IN && err.errno_value == EINVAL, &err);
+  CHECK(linx_umount(dir, 0, "proc/self/ns/mnt", &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_IN, &err);
+  CHECK(!mounted_here(dir));
 }
 
 static void test_tmpfs_mount_and_umount(void) {
@@ -557,14 +594,31 @@ static void test_proc_mount_with_pidns_path(void) {
         WEXITSTATUS(status) == 0);
 }
 
+/* A privileged part that cannot run: skipped with its reason, or a failure
+ * when LINX_REQUIRE_PRIVILEGED=1. */
+static void cannot_run(const char* reason) {
+  const char* require = getenv("LINX_REQUIRE_PRIVILEGED");
+  if (require != NULL && strcmp(require, "1") == 0) {
+    g_test = "enter_sandbox";
+    fprintf(stderr, "FAIL: LINX_REQUIRE_PRIVILEGED=1, cannot skip: %s\n",
+            reason);
+    ++g_failed;
+  } else {
+    printf("SKIPPED (privileged checks): %s\n", reason);
+  }
+}
+
 static int enter_sandbox(void) {
   const char* tmp = getenv("TEST_TMPDIR");
   if (!has_cap_sys_admin()) {
-    printf("SKIPPED: CAP_SYS_ADMIN is not in the effective capability set\n");
+    cannot_run("CAP_SYS_ADMIN is not in the effective capability set");
     return 0;
   }
   if (unshare(CLONE_NEWNS) != 0) {
-    printf("SKIPPED: unshare(CLONE_NEWNS): %s\n", strerror(errno));
+    char reason[256];
+    snprintf(reason, sizeof(reason), "unshare(CLONE_NEWNS): %s",
+             strerror(errno));
+    cannot_run(reason);
     return 0;
   }
   /* mount_namespaces(7): the copy keeps "/"'s propagation; cut it first so
@@ -711,6 +765,7 @@ int main(void) {
   /* Children report through exit codes; make sure none lingers on failure. */
   signal(SIGPIPE, SIG_IGN);
   test_version_and_stage_names();
+  test_argument_errors_need_no_privilege();
   if (!enter_sandbox()) {
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;

@@ -284,7 +284,11 @@ void AppendMountsText(const Rows& rows, size_t n, std::string* out) {
                               std::move(opts)};
     for (int c = 0; c < kCols; ++c) {
       // The last column is not padded, so its width does not matter.
-      if (c + 1 < kCols) width[c] = std::max(width[c], Width(row[c]));
+      // Capped (kMaxPaddedColumn): padding costs rows x width bytes.
+      if (c + 1 < kCols) {
+        width[c] =
+            std::max(width[c], std::min(Width(row[c]), kMaxPaddedColumn));
+      }
       cells.push_back(std::move(row[c]));
     }
   }
@@ -292,7 +296,10 @@ void AppendMountsText(const Rows& rows, size_t n, std::string* out) {
     for (int c = 0; c < kCols; ++c) {
       absl::string_view v = cell_at(c);
       out->append(v.data(), v.size());
-      if (c + 1 < kCols) out->append(width[c] - Width(v) + 1, ' ');
+      if (c + 1 < kCols) {
+        size_t used = Width(v);
+        out->append(used < width[c] ? width[c] - used + 1 : 1, ' ');
+      }
     }
     out->push_back('\n');
   };

@@ -2,9 +2,11 @@
 // prints, and the findmnt-like table of `linx list`.
 //
 //   absl::StatusOr<linx::MountTable> t = linx::ReadMountInfo();
+//   if (!t.ok()) return t.status();
 //   std::string out;
-//   linx::AppendMountTableJson(*t, &out);   // {"mounts": [...], "skipped":
-//   [...]} std::fwrite(out.data(), 1, out.size(), stdout);
+//   // {"mounts": [...], "skipped": [...]}
+//   linx::AppendMountTableJson(*t, &out);
+//   std::fwrite(out.data(), 1, out.size(), stdout);
 //
 // Pure functions: no I/O, thread-safe, they only append to `out`.
 #ifndef LINX_MOUNTINFO_FORMAT_H_
@@ -62,10 +64,13 @@ bool WriteMountTableJson(absl::Span<const MountInfo> table, size_t chunk_size,
 
 // Appends a findmnt -l style table with a header line and the columns
 // ID PARENT MAJ:MIN TARGET SOURCE FSTYPE PROPAGATION OPTIONS. Columns are
-// padded to the widest value; bytes that would break the layout (blanks,
+// padded to the widest value, but never wider than kMaxPaddedColumn (a
+// longer value just runs on, as in findmnt): one hostile 10 MB path must not
+// pad every other row to 10 MB. Bytes that would break the layout (blanks,
 // control bytes, backslash) are shown as octal escapes like the kernel's
 // (`\040`), so each entry stays on one line. Skipped lines are not listed
 // (the CLI reports them on stderr).
+inline constexpr size_t kMaxPaddedColumn = 160;
 void AppendMountTableText(const MountTable& table, std::string* out);
 // The same table for owned values, identical for the same mounts.
 void AppendMountTableText(absl::Span<const MountInfo> table, std::string* out);

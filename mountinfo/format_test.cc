@@ -203,6 +203,23 @@ TEST(AppendMountTableTextTest, AlignedColumnsAndEscapedBlanks) {
             "rw rw,size=1k\n");
 }
 
+TEST(AppendMountTableTextTest, PaddingStopsAtMaxPaddedColumn) {
+  absl::StatusOr<MountTable> t =
+      ParseMountInfo("1 0 0:1 / /" + std::string(5000, 'x') +
+                     " rw - tmpfs t rw\n"
+                     "2 1 0:2 / /short rw - tmpfs t rw\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::string out;
+  AppendMountTableText(*t, &out);
+  size_t short_row = out.find("\n2 ");
+  ASSERT_NE(short_row, std::string::npos);
+  size_t end = out.find('\n', short_row + 1);
+  // ID, PARENT, MAJ:MIN, then TARGET padded to at most kMaxPaddedColumn.
+  EXPECT_LT(end - short_row, kMaxPaddedColumn + 80) << out.substr(short_row);
+  // The long value itself is printed whole, followed by one blank.
+  EXPECT_NE(out.find(std::string(5000, 'x') + " t "), std::string::npos);
+}
+
 TEST(PropagationSummaryTest, Table) {
   absl::StatusOr<MountTable> t = ParseMountInfo(
       "1 1 0:1 / / rw - t s rw\n"

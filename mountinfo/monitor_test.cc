@@ -30,7 +30,11 @@ using ::linx::testing::ErrnoIs;
 using ::linx::testing::MakeScratchDir;
 using ::linx::testing::StatusIs;
 
-constexpr absl::Duration kPatience = absl::Seconds(10);
+// How long a test waits for an event that must come. Generous on purpose:
+// the tests assert that the event arrives, never how fast (TSan and QEMU's
+// TCG are many times slower than a native run). A missing event still fails,
+// only later.
+constexpr absl::Duration kPatience = absl::Seconds(60);
 
 MountInfo Entry(int id, const char* target, const char* opts) {
   MountInfo m;
@@ -66,7 +70,7 @@ class MonitorTest
   void SetUp() override {
     if (std::get<1>(GetParam()) == ListBackend::kStatmount &&
         !KernelHas(KernelFeature::kStatmount)) {
-      GTEST_SKIP() << "kernel lacks listmount/statmount";
+      LINX_SKIP_OR_FAIL("kernel lacks listmount/statmount");
     }
     if (!std::get<0>(GetParam())) {
       PretendMissingForTesting(KernelFeature::kFanotifyMount, true);
@@ -96,7 +100,7 @@ TEST_P(MonitorTest, MountRemountPropagationUnmountEachReported) {
                        MountMonitor::Open(Options()));
   if (std::get<0>(GetParam())) {
     if (!KernelHas(KernelFeature::kFanotifyMount)) {
-      GTEST_SKIP() << "kernel lacks fanotify mount events (6.15+)";
+      LINX_SKIP_OR_FAIL("kernel lacks fanotify mount events (6.15+)");
     }
     EXPECT_TRUE(mon->using_fanotify());
   } else {
@@ -159,9 +163,9 @@ TEST_P(MonitorTest, WakesWithoutRescanOnMount) {
     std::string p;
     ~Cleanup() { ::umount2(p.c_str(), MNT_DETACH); }
   } cleanup{d};
-  absl::Time start = absl::Now();
+  // With no rescan timer only a wake-up (poll or fanotify) can report the
+  // mount; without one, Wait times out with an empty batch and this fails.
   std::vector<MountChange> c = Next(*mon);
-  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].kind, MountChange::Kind::kAdded);
 }

@@ -1,5 +1,6 @@
 #include "mountinfo/mountinfo.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -270,6 +271,12 @@ bool ParseLine(char* b, char* e, MountEntry* m,
       }
       *slot = static_cast<uint32_t>(v);
     }
+    if (count == kMaxOptionalFieldsPerLine) {
+      err->field = MountInfoField::kOptionalFields;
+      err->reason = absl::StrCat("more than ", kMaxOptionalFieldsPerLine,
+                                 " optional fields");
+      return false;
+    }
     opts->push_back(tok);
     ++count;
     p = te;
@@ -382,6 +389,9 @@ absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
        ++c) {
     ++lines;
   }
+  // Blank lines count too, so never reserve past the entry bound: a text of
+  // newlines alone must not allocate an entry per byte.
+  lines = std::min(lines, options.max_entries + 1);
   t.entries_.reserve(lines);
   t.optional_fields_.reserve(lines);
   std::vector<std::pair<size_t, size_t>> opt_ranges;  // per entry
@@ -404,6 +414,11 @@ absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
       p = next;
       continue;
     }
+    if (t.entries_.size() == options.max_entries) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "mountinfo line ", line, ": more than ", options.max_entries,
+          " entries (ParseOptions::max_entries)"));
+    }
     MountEntry& m = t.entries_.emplace_back();
     size_t first_opt = t.optional_fields_.size();
     size_t nopts = 0;
@@ -416,6 +431,12 @@ absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
         return absl::InvalidArgumentError(absl::StrCat(
             "mountinfo line ", line, ", field ", static_cast<int>(err.field),
             " (", MountInfoFieldName(err.field), "): ", err.reason));
+      }
+      if (t.skipped_.size() == options.max_skipped) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "mountinfo line ", line, ": more than ", options.max_skipped,
+            " malformed lines (ParseOptions::max_skipped); not a mountinfo "
+            "file?"));
       }
       SkippedLine s;
       s.line = line;

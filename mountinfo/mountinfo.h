@@ -9,15 +9,14 @@
 //     }
 //   }
 //   for (const linx::SkippedLine& s : table->skipped()) {
-//     std::cerr << "line " << s.line << ": " << s.field_name << ": " <<
-//     s.reason;
+//     std::cerr << "line " << s.line << ": " << s.field_name << ": "
+//               << s.reason << "\n";
 //   }
 //
-// A mountinfo line (proc(5), "/proc/pid/mountinfo"):
+// A mountinfo line (proc(5), "/proc/pid/mountinfo"), fields numbered:
 //
-//   36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root
-//   rw,errors=continue (1)(2)(3)   (4)   (5)      (6)      (7)   (8) (9) (10)
-//   (11)
+//   36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+//   (1)(2)(3)  (4)   (5)   (6)        (7)      (8)(9) (10)      (11)
 //
 // Every field is kept. String fields have the kernel's octal escapes (`\040`
 // space, `\011` tab, `\012` newline, `\134` backslash, `\043` '#', and any
@@ -156,11 +155,25 @@ struct SkippedLine {
   std::string reason;
 };
 
+// A line with more optional fields (7) than this is malformed ("more than 64
+// optional fields"). The kernel prints at most four (shared, master,
+// propagate_from, unbindable); the bound keeps a hostile line of a million
+// one-letter fields from costing a million views.
+inline constexpr size_t kMaxOptionalFieldsPerLine = 64;
+
 struct ParseOptions {
   // false: malformed lines are skipped and listed in MountTable::skipped().
   // true: the first malformed line fails the parse with kInvalidArgument and
   // the message `mountinfo line 7, field 3 (major:minor): got "8-1"`.
   bool strict = false;
+  // Bounds on what a hostile text can make the parser allocate. More entries
+  // than `max_entries`, or (lenient mode) more malformed lines than
+  // `max_skipped`, fail the parse with kResourceExhausted and a message
+  // naming the line and the option. The kernel's default limit is 100 000
+  // mounts per namespace (/proc/sys/fs/mount-max); raise these for a system
+  // configured beyond that.
+  size_t max_entries = 1 << 20;
+  size_t max_skipped = 1 << 16;
 };
 
 // A parsed mount table. Owns the arena every entry points into. Move-only
@@ -245,11 +258,21 @@ std::string FormatMountInfoLine(const MountInfo& e);
 
 // ---- I/O -----------------------------------------------------------------
 
+// The default bound on the bytes read from one mountinfo file: 256 MiB.
+// A 100 000-mount table (the kernel's default mount-max) is about 60 MB.
+inline constexpr size_t kDefaultMaxMountInfoSize = size_t{256} << 20;
+
 struct ReadOptions {
   ParseOptions parse;
   // The first read(2) asks for this many bytes; the buffer doubles while the
   // file is longer. Regular files are sized with fstat(2) first.
   size_t initial_buffer_size = 128 * 1024;
+  // At most this many bytes are read. A regular file whose fstat(2) size is
+  // larger fails before anything is allocated; any other input (procfs, a
+  // pipe) fails as soon as it delivers one byte more. Either way: Stage::kRead,
+  // errno EFBIG, kOutOfRange, and the message names the bound. The buffer
+  // never grows past max_size + 1 bytes.
+  size_t max_size = kDefaultMaxMountInfoSize;
 };
 
 // Reads and parses the calling THREAD's mount table,
@@ -269,6 +292,15 @@ struct ReadOptions {
 // Stage::kRead, the errno, the path as value): ENOENT → kNotFound, EACCES →
 // kPermissionDenied, ... (ErrnoToStatusCode). In strict mode a malformed
 // line gives kInvalidArgument, message prefixed with the path.
+//
+// Hostile input: the file is opened with O_NONBLOCK (a FIFO without a writer
+// must not block the open; the flag is cleared right after), then checked
+// with fstat(2). A character or block device or a socket (/dev/zero,
+// /dev/urandom, a tty) → kInvalidArgument, Stage::kBadArgument, before any
+// read. A FIFO or pipe is read until EOF (one with no writer reads as empty)
+// within ReadOptions::max_size; so is every regular and procfs file. Bounds
+// on the parse: ParseOptions. Nothing here throws; allocation failure of
+// the bounded buffer is the only way to std::bad_alloc.
 // Thread-safe.
 absl::StatusOr<MountTable> ReadMountInfo(const ReadOptions& options = {});
 
@@ -285,10 +317,12 @@ absl::StatusOr<MountTable> ReadMountInfoOfPid(pid_t pid,
 absl::StatusOr<MountTable> ReadMountInfoFile(absl::string_view path,
                                              const ReadOptions& options = {});
 
-// The raw bytes of the file at `path`, read as described for ReadMountInfo.
-// Same errors as ReadMountInfoFile, without parsing.
+// The raw bytes of the file at `path`, read as described for ReadMountInfo
+// (at most `max_size` bytes, see ReadOptions). Same errors as
+// ReadMountInfoFile, without parsing.
 absl::StatusOr<std::string> ReadMountInfoText(
-    absl::string_view path, size_t initial_buffer_size = 128 * 1024);
+    absl::string_view path, size_t initial_buffer_size = 128 * 1024,
+    size_t max_size = kDefaultMaxMountInfoSize);
 
 }  // namespace linx
 

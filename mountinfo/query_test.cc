@@ -50,7 +50,7 @@ class QueryTest : public ::testing::TestWithParam<Path> {
     if (GetParam() == Path::kStatmount &&
         !(KernelHas(KernelFeature::kStatmount) &&
           KernelHas(KernelFeature::kStatxMountIdUnique))) {
-      GTEST_SKIP() << "kernel lacks statx STATX_MNT_ID_UNIQUE + statmount";
+      LINX_SKIP_OR_FAIL("kernel lacks statx STATX_MNT_ID_UNIQUE + statmount");
     }
     if (GetParam() == Path::kTextByPath) {
       PretendMissingForTesting(KernelFeature::kStatxMountId, true);

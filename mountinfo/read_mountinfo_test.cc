@@ -161,6 +161,92 @@ TEST(ReadMountInfoTest, FileStrictAndLenient) {
   EXPECT_EQ(again.size(), 1u);
 }
 
+// ---- Bounds (ReadOptions::max_size, ParseOptions) -------------------------
+
+TEST(ReadMountInfoBoundsTest, CharacterDevicesAreRefusedBeforeAnyRead) {
+  for (const char* dev : {"/dev/zero", "/dev/urandom", "/dev/null"}) {
+    SCOPED_TRACE(dev);
+    absl::StatusOr<MountTable> t = ReadMountInfoFile(dev);
+    EXPECT_THAT(t, StatusIs(absl::StatusCode::kInvalidArgument,
+                            HasSubstr("is a character device, not a file")));
+    EXPECT_THAT(t, StageIs(Stage::kBadArgument));
+  }
+}
+
+TEST(ReadMountInfoBoundsTest, LargerThanMaxSizeFailsWithEfbig) {
+  std::string dir = MakeScratchDir("bound");
+  std::string path = dir + "/mi";
+  const std::string line = "1 0 0:1 / / rw - t s rw\n";
+  {
+    std::ofstream f(path, std::ios::binary);
+    for (int i = 0; i < 100; ++i) f << line;
+  }
+  ReadOptions exact;
+  exact.max_size = 100 * line.size();
+  ASSERT_OK_AND_ASSIGN(MountTable t, ReadMountInfoFile(path, exact));
+  EXPECT_EQ(t.size(), 100u);
+  ReadOptions small;
+  small.max_size = 100 * line.size() - 1;
+  absl::StatusOr<MountTable> r = ReadMountInfoFile(path, small);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kOutOfRange,
+                          HasSubstr("(ReadOptions::max_size)")));
+  EXPECT_THAT(r, ErrnoIs(EFBIG));
+  EXPECT_THAT(r, StageIs(Stage::kRead));
+  // The same bound on a file with no size: procfs, read page by page.
+  EXPECT_THAT(ReadMountInfoText("/proc/self/mountinfo", 64, 10),
+              ErrnoIs(EFBIG));
+  // A multi-GB sparse file is refused from its size, nothing allocated.
+  std::string sparse = dir + "/sparse";
+  int fd = ::open(sparse.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, off_t{8} << 30), 0);
+  ::close(fd);
+  EXPECT_THAT(ReadMountInfoFile(sparse), ErrnoIs(EFBIG));
+}
+
+TEST(ReadMountInfoBoundsTest, FifoWithoutWriterReadsEmptyInsteadOfBlocking) {
+  std::string dir = MakeScratchDir("fifo");
+  std::string path = dir + "/fifo";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  ASSERT_OK_AND_ASSIGN(MountTable t, ReadMountInfoFile(path));
+  EXPECT_TRUE(t.empty());
+}
+
+TEST(ParseMountInfoBoundsTest, EntriesSkippedLinesAndOptionalFieldsAreBounded) {
+  ParseOptions two;
+  two.max_entries = 2;
+  const std::string three =
+      "1 0 0:1 / / rw - t s rw\n"
+      "2 1 0:2 / /a rw - t s rw\n"
+      "3 1 0:3 / /b rw - t s rw\n";
+  EXPECT_THAT(ParseMountInfo(three, two),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("line 3: more than 2 entries "
+                                 "(ParseOptions::max_entries)")));
+  two.max_entries = 3;
+  EXPECT_THAT(ParseMountInfo(three, two), IsOk());
+
+  ParseOptions one_bad;
+  one_bad.max_skipped = 1;
+  EXPECT_THAT(ParseMountInfo("x\n1 0 0:1 / / rw - t s rw\n", one_bad), IsOk());
+  EXPECT_THAT(ParseMountInfo("x\ny\n", one_bad),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("(ParseOptions::max_skipped)")));
+
+  std::string fields;
+  for (size_t i = 0; i < kMaxOptionalFieldsPerLine; ++i) fields += "f ";
+  absl::StatusOr<MountTable> ok =
+      ParseMountInfo("1 0 0:1 / / rw " + fields + "- t s rw\n");
+  ASSERT_THAT(ok, IsOk());
+  EXPECT_EQ(ok->size(), 1u);
+  absl::StatusOr<MountTable> over =
+      ParseMountInfo("1 0 0:1 / / rw " + fields + "g - t s rw\n");
+  ASSERT_THAT(over, IsOk());
+  EXPECT_EQ(over->size(), 0u);
+  ASSERT_EQ(over->skipped().size(), 1u);
+  EXPECT_EQ(over->skipped()[0].reason, "more than 64 optional fields");
+}
+
 // ---- Privileged: real kernel output ---------------------------------------
 
 TEST(ReadMountInfoKernelTest, HostileNamesRoundTripEveryField) {
@@ -313,7 +399,7 @@ TEST(ReadMountInfoKernelTest, Overlay) {
     }
   }
   if (!m->ok() && m->error() == ENODEV) {
-    GTEST_SKIP() << "overlayfs is not available (ENODEV, modprobe failed)";
+    LINX_SKIP_OR_FAIL("overlayfs is not available (ENODEV, modprobe failed)");
   }
   ASSERT_MOUNTED(*m);
   ASSERT_OK_AND_ASSIGN(MountTable t, ReadMountInfo());

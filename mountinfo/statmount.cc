@@ -59,7 +59,14 @@ MntIdReq MakeReq(uint64_t mnt_id, uint64_t param, uint64_t ns_id) {
   return r;
 }
 
-// One statmount(2) into `buf`, growing it on EOVERFLOW. Returns 0 or errno.
+// The largest statmount(2) reply buffer: 16 MiB. A reply holds a handful of
+// strings (mount point and root up to PATH_MAX each, the option strings a
+// filesystem prints), so a real one fits in the first 8 KiB; past this bound
+// EOVERFLOW is returned as the error instead of doubling again.
+constexpr size_t kMaxReplyWords = (size_t{16} << 20) / sizeof(uint64_t);
+
+// One statmount(2) into `buf`, growing it on EOVERFLOW up to kMaxReplyWords.
+// Returns 0 or errno.
 int StatmountInto(uint64_t id, uint64_t ns_id, uint64_t mask,
                   std::vector<uint64_t>* buf) {
   if (buf->size() < 1024) buf->resize(1024);  // 8 KiB
@@ -70,7 +77,7 @@ int StatmountInto(uint64_t id, uint64_t ns_id, uint64_t mask,
       return 0;
     }
     int err = errno;
-    if (err != EOVERFLOW || buf->size() >= (size_t{1} << 24)) return err;
+    if (err != EOVERFLOW || buf->size() >= kMaxReplyWords) return err;
     buf->resize(buf->size() * 2);
   }
 }

@@ -40,12 +40,13 @@ using ::linx::testing::StageIs;
 using ::linx::testing::StatusIs;
 using ::testing::HasSubstr;
 
-#define SKIP_UNLESS_STATMOUNT()                                          \
-  do {                                                                   \
-    if (!KernelHas(KernelFeature::kStatmount)) {                         \
-      GTEST_SKIP() << "kernel lacks listmount/statmount with sb_source " \
-                      "(Linux 6.13+)";                                   \
-    }                                                                    \
+#define SKIP_UNLESS_STATMOUNT()                              \
+  do {                                                       \
+    if (!KernelHas(KernelFeature::kStatmount)) {             \
+      LINX_SKIP_OR_FAIL(                                     \
+          "kernel lacks listmount/statmount with sb_source " \
+          "(Linux 6.13+)");                                  \
+    }                                                        \
   } while (0)
 
 void ExpectSameTables(const std::vector<MountInfo>& text,
@@ -230,8 +231,8 @@ TEST(StatmountTest, OverlayAgrees) {
     int err = errno;
     (void)std::system("modprobe overlay >/dev/null 2>&1");
     if (::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) {
-      GTEST_SKIP() << "overlay unavailable (modprobe overlay failed): "
-                   << strerror(err);
+      LINX_SKIP_OR_FAIL(
+          "overlay unavailable (modprobe overlay failed): " << strerror(err));
     }
   }
   struct Unmount {
@@ -254,7 +255,7 @@ TEST(StatmountTest, OtherNamespaceByIdAgreesWithProcFile) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   SKIP_UNLESS_STATMOUNT();
   if (!KernelHas(KernelFeature::kMountNamespaceId)) {
-    GTEST_SKIP() << "kernel lacks NS_GET_MNTNS_ID (Linux 6.11+)";
+    LINX_SKIP_OR_FAIL("kernel lacks NS_GET_MNTNS_ID (Linux 6.11+)");
   }
   std::string d = MakeScratchDir("otherns");
   ScopedMounts m;
@@ -555,7 +556,7 @@ TEST(StatmountTest, GoneMountIsNotFound) {
 
 TEST(StatmountTest, MountNamespaceIdOfMissingPidIsNotFound) {
   if (!KernelHas(KernelFeature::kMountNamespaceId)) {
-    GTEST_SKIP() << "kernel lacks NS_GET_MNTNS_ID";
+    LINX_SKIP_OR_FAIL("kernel lacks NS_GET_MNTNS_ID");
   }
   EXPECT_THAT(MountNamespaceId(999999999),
               StatusIs(absl::StatusCode::kNotFound));

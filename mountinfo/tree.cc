@@ -17,8 +17,10 @@ struct Row {
   const MountInfo* m = nullptr;
 };
 
+// Pads to `width`; a value at or past it (only possible beyond
+// kMaxPaddedColumn) still gets the one separating blank.
 void Pad(std::string* out, size_t used, size_t width) {
-  if (used < width) out->append(width - used, ' ');
+  out->append(used + 1 < width ? width - used : 1, ' ');
 }
 
 }  // namespace
@@ -58,9 +60,10 @@ void AppendMountTree(absl::Span<const MountInfo> table, std::string* out) {
     std::string branch;
     size_t lead_cols;
     size_t branch_cols;
+    size_t depth;
   };
   auto walk = [&](size_t root) {
-    std::vector<Frame> stack = {{root, "", "", 0, 0}};
+    std::vector<Frame> stack = {{root, "", "", 0, 0, 0}};
     while (!stack.empty()) {
       Frame f = std::move(stack.back());
       stack.pop_back();
@@ -74,15 +77,15 @@ void AppendMountTree(absl::Span<const MountInfo> table, std::string* out) {
       // The continuation for children of this entry.
       std::string lead = f.lead;
       size_t lead_cols = f.lead_cols;
-      if (!f.branch.empty()) {
+      if (!f.branch.empty() && f.depth < kMaxTreeIndent) {
         bool last = f.branch == "\u2514\u2500";
         lead += last ? "  " : "\u2502 ";
         lead_cols += 2;
       }
       for (size_t k = c.size(); k-- > 0;) {
         bool last = k + 1 == c.size();
-        stack.push_back(
-            {c[k], lead, last ? "\u2514\u2500" : "\u251c\u2500", lead_cols, 2});
+        stack.push_back({c[k], lead, last ? "\u2514\u2500" : "\u251c\u2500",
+                         lead_cols, 2, f.depth + 1});
       }
     }
   };
@@ -106,10 +109,11 @@ void AppendMountTree(absl::Span<const MountInfo> table, std::string* out) {
     c.fstype = EncodeMountInfoEscapes(r.m->fstype);
     c.prop = PropagationOf(*r.m);
     c.opts = EncodeMountInfoEscapes(r.m->vfs_options);
-    w[0] = std::max(w[0], c.target_cols);
-    w[1] = std::max(w[1], c.source.size());
-    w[2] = std::max(w[2], c.fstype.size());
-    w[3] = std::max(w[3], c.prop.size());
+    // Capped: padding costs rows x width bytes (format.h).
+    w[0] = std::max(w[0], std::min(c.target_cols, kMaxPaddedColumn));
+    w[1] = std::max(w[1], std::min(c.source.size(), kMaxPaddedColumn));
+    w[2] = std::max(w[2], std::min(c.fstype.size(), kMaxPaddedColumn));
+    w[3] = std::max(w[3], std::min(c.prop.size(), kMaxPaddedColumn));
     cells.push_back(std::move(c));
   }
   auto line = [&](const std::string& a, size_t a_cols, const std::string& b,

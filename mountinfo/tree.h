@@ -1,6 +1,6 @@
 // tree: the mount table drawn as a tree (`linx list --tree`, like findmnt's
-// default output), and one entry as a JSON object (`linx find --json`,
-// `linx watch --json`).
+// default output), and the propagation column. One entry as JSON (`linx find
+// --json`, `linx watch --json`) is AppendMountJson in mountinfo/format.h.
 //
 //   ASSIGN_OR_RETURN(std::vector<linx::MountInfo> t, linx::ListMounts());
 //   std::string out;
@@ -29,8 +29,13 @@ namespace linx {
 // children follow their parent in table order. An entry caught in a parent
 // cycle (only possible in a hand-made table) is printed as a root once.
 // Columns TARGET SOURCE FSTYPE PROPAGATION OPTIONS (vfs options) are padded
-// to the widest value; bytes that would break the layout (blanks, control
-// bytes, backslash, '#') are shown as the kernel's octal escapes (`\040`).
+// to the widest value (at most kMaxPaddedColumn, mountinfo/format.h); bytes
+// that would break the layout (blanks, control bytes, backslash, '#') are
+// shown as the kernel's octal escapes (`\040`). Indentation stops growing
+// below kMaxTreeIndent levels (deeper entries are drawn at that depth), so a
+// hostile parent chain a million mounts deep costs output linear in its
+// length, not quadratic.
+inline constexpr size_t kMaxTreeIndent = 32;
 void AppendMountTree(absl::Span<const MountInfo> table, std::string* out);
 
 // "shared:7,master:2" / "private" / "unbindable".

@@ -3,6 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "mountinfo/format.h"
 #include "mountinfo/mountinfo.h"
@@ -68,6 +71,41 @@ TEST(MountInfoJsonTest, MatchesTheTableJsonEntry) {
   AppendMountJson(MountInfo((*t)[0]), &one);
   EXPECT_EQ(table_json, "{\"mounts\": [" + one + "], \"skipped\": []}");
   EXPECT_EQ(PropagationOf(MountInfo((*t)[0])), "master:1,propagate_from:2");
+}
+
+// Hostile tables cost output linear in their size: a long target does not
+// widen the other rows past kMaxPaddedColumn, and a deep parent chain stops
+// indenting at kMaxTreeIndent levels.
+TEST(MountTreeTest, PaddingAndIndentationAreBounded) {
+  std::vector<MountInfo> wide = {
+      Line("1 0 0:1 / / rw - tmpfs t rw"),
+      Line("2 1 0:2 / /short rw - tmpfs t rw"),
+  };
+  wide[0].target = "/" + std::string(10000, 'x');
+  std::string out;
+  AppendMountTree(wide, &out);
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (absl::StrContains(line, "/short")) {
+      EXPECT_LT(line.size(), kMaxPaddedColumn + 60) << line;
+    }
+  }
+  std::vector<MountInfo> deep;
+  for (int i = 1; i <= 200; ++i) {
+    MountInfo m = Line("1 0 0:1 / / rw - tmpfs t rw");
+    m.id = i;
+    m.parent_id = i - 1;
+    m.target = "/d";
+    deep.push_back(m);
+  }
+  out.clear();
+  AppendMountTree(deep, &out);
+  std::vector<absl::string_view> lines = absl::StrSplit(out, '\n');
+  ASSERT_EQ(lines.size(), 202u);  // header, 200 rows, ""
+  // Row i is indented by min(i - 1, kMaxTreeIndent) levels: the last rows
+  // are all equally deep, and no row is longer than that.
+  EXPECT_EQ(lines[200].find("/d"), lines[150].find("/d"));
+  EXPECT_LT(lines[20].find("/d"), lines[150].find("/d"));
+  EXPECT_LT(lines[200].size(), 4 * kMaxTreeIndent + 200);
 }
 
 }  // namespace

@@ -183,7 +183,7 @@ class PidModeTest : public ::testing::TestWithParam<PidOpenMode> {
   void SetUp() override {
     if (GetParam() == PidOpenMode::kPidfd &&
         !nsexec_internal::PidfdSetnsSupported()) {
-      GTEST_SKIP() << "kernel lacks setns(2) on a pidfd (Linux 5.8+)";
+      LINX_SKIP_OR_FAIL("kernel lacks setns(2) on a pidfd (Linux 5.8+)");
     }
   }
   ScopedPidOpenMode mode_{GetParam()};

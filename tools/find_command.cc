@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "mountinfo/format.h"
 #include "mountinfo/query.h"
@@ -37,37 +39,67 @@ int Usage(const std::string& error) {
 
 }  // namespace
 
-int RunFindCommand(int argc, char** argv) {
-  bool json = false;
-  bool is_mp = false;
-  FindOptions options;
+ParsedFindCommand ParseFindCommand(int argc, char** argv) {
+  ParsedFindCommand r;
+  FindCommand& c = r.command;
+  auto usage = [&r](std::string error) {
+    r.kind = ParsedFindCommand::Kind::kUsageError;
+    r.error = std::move(error);
+    return r;
+  };
   std::vector<std::string> paths;
   OptionScanner args(argc, argv);
   while (args.Next()) {
     absl::string_view arg = args.arg();
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
+      r.kind = ParsedFindCommand::Kind::kHelp;
+      return r;
     } else if (arg == "--json") {
-      json = true;
+      c.json = true;
     } else if (arg == "--is-mount-point") {
-      is_mp = true;
+      c.is_mount_point = true;
     } else if (args.name() == "--backend") {
       absl::string_view v;
-      if (!args.TakeValue(&v)) return Usage("--backend needs a value");
-      if (!ParseListBackend(v, &options.backend)) {
-        return Usage(absl::StrCat("--backend: unknown back end \"", v, "\""));
+      if (!args.TakeValue(&v)) return usage("--backend needs a value");
+      if (!ParseListBackend(v, &c.options.backend)) {
+        return usage(absl::StrCat("--backend: unknown back end \"",
+                                  absl::CEscape(v), "\""));
       }
     } else if (arg == "--") {
       while (args.Next()) paths.emplace_back(args.arg());
     } else if (arg.size() > 1 && arg[0] == '-') {
-      return Usage(absl::StrCat("unknown argument \"", arg, "\""));
+      return usage(
+          absl::StrCat("unknown argument \"", absl::CEscape(arg), "\""));
     } else {
       paths.emplace_back(arg);
     }
   }
-  if (paths.size() != 1) return Usage("exactly one PATH is needed");
-  if (is_mp && json) return Usage("--is-mount-point prints no JSON");
+  if (paths.size() != 1) return usage("exactly one PATH is needed");
+  if (c.is_mount_point && c.json) {
+    return usage("--is-mount-point prints no JSON");
+  }
+  c.path = std::move(paths[0]);
+  r.kind = ParsedFindCommand::Kind::kRun;
+  return r;
+}
+
+const char* FindHelp() { return kUsage; }
+
+int RunFindCommand(int argc, char** argv) {
+  ParsedFindCommand parsed = ParseFindCommand(argc, argv);
+  switch (parsed.kind) {
+    case ParsedFindCommand::Kind::kHelp:
+      std::fputs(kUsage, stdout);
+      return 0;
+    case ParsedFindCommand::Kind::kUsageError:
+      return Usage(parsed.error);
+    case ParsedFindCommand::Kind::kRun:
+      break;
+  }
+  const bool is_mp = parsed.command.is_mount_point;
+  const bool json = parsed.command.json;
+  const FindOptions& options = parsed.command.options;
+  const std::vector<std::string> paths = {parsed.command.path};
   if (is_mp) {
     absl::StatusOr<bool> r = IsMountPoint(paths[0], options);
     if (!r.ok()) {

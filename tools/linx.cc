@@ -1,9 +1,14 @@
 // linx: the command-line tool. Dispatches to one subcommand per verb.
 //
 // Exit status: 0 success; 1 the operation failed (message on stderr);
-// 2 usage error.
+// 2 usage error. No exception leaves main: every input-sized read and
+// allocation is bounded (mountinfo/mountinfo.h, ReadOptions), and a
+// std::bad_alloc or other exception that still escapes a command is caught
+// here as a last resort and reported as a failure (exit 1).
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <new>
 
 #include "tools/features_command.h"
 #include "tools/find_command.h"
@@ -39,9 +44,7 @@ void PrintUsage(std::FILE* out) {
       out);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   if (argc < 2) {
     PrintUsage(stderr);
     return 2;
@@ -71,4 +74,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("linx: out of memory\n", stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "linx: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fputs("linx: internal error: unknown exception\n", stderr);
+  }
+  return 1;
 }

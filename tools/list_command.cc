@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "mountinfo/format.h"
@@ -89,63 +91,94 @@ int Failed(const absl::Status& status) {
 
 }  // namespace
 
-int RunListCommand(int argc, char** argv) {
-  bool json = false;
-  bool tree = false;
+ParsedListCommand ParseListCommand(int argc, char** argv) {
+  ParsedListCommand r;
+  ListCommand& c = r.command;
+  auto usage = [&r](std::string error) {
+    r.kind = ParsedListCommand::Kind::kUsageError;
+    r.error = std::move(error);
+    return r;
+  };
   bool have_pid = false;
   bool have_file = false;
-  int pid = 0;
-  std::string file;
-  ReadOptions options;
-  ListBackend backend = ListBackend::kText;
   OptionScanner args(argc, argv);
   while (args.Next()) {
     absl::string_view arg = args.name();
     const bool inline_value = args.has_inline_value();
     absl::string_view value;
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
+      r.kind = ParsedListCommand::Kind::kHelp;
+      return r;
     } else if (arg == "--json" && !inline_value) {
-      json = true;
+      c.json = true;
     } else if (arg == "--tree" && !inline_value) {
-      tree = true;
+      c.tree = true;
     } else if (arg == "--strict" && !inline_value) {
-      options.parse.strict = true;
+      c.options.parse.strict = true;
     } else if (arg == "--pid") {
-      if (!args.TakeValue(&value)) return Usage("--pid needs a process ID");
-      if (have_pid) return Usage("--pid given twice");
-      if (!absl::SimpleAtoi(value, &pid) || pid <= 0 ||
+      if (!args.TakeValue(&value)) return usage("--pid needs a process ID");
+      if (have_pid) return usage("--pid given twice");
+      if (!absl::SimpleAtoi(value, &c.pid) || c.pid <= 0 ||
           value.find_first_not_of("0123456789") != value.npos) {
-        return Usage(absl::StrCat("--pid: not a process ID: \"", value, "\""));
+        return usage(absl::StrCat("--pid: not a process ID: \"",
+                                  absl::CEscape(value), "\""));
       }
       have_pid = true;
     } else if (arg == "--backend") {
-      if (!args.TakeValue(&value)) return Usage("--backend needs a value");
-      if (!ParseListBackend(value, &backend)) {
-        return Usage(
-            absl::StrCat("--backend: unknown back end \"", value, "\""));
+      if (!args.TakeValue(&value)) return usage("--backend needs a value");
+      if (!ParseListBackend(value, &c.backend)) {
+        return usage(absl::StrCat("--backend: unknown back end \"",
+                                  absl::CEscape(value), "\""));
       }
     } else if (arg == "--file") {
-      if (!args.TakeValue(&value)) return Usage("--file needs a path");
-      if (have_file) return Usage("--file given twice");
-      if (value.empty()) return Usage("--file: empty path");
-      file = std::string(value);
+      if (!args.TakeValue(&value)) return usage("--file needs a path");
+      if (have_file) return usage("--file given twice");
+      if (value.empty()) return usage("--file: empty path");
+      c.file = std::string(value);
       have_file = true;
     } else {
-      return Usage(absl::StrCat("unknown argument \"", args.arg(), "\""));
+      return usage(
+          absl::StrCat("unknown argument \"", absl::CEscape(args.arg()), "\""));
     }
   }
-  if (have_pid && have_file)
-    return Usage("--pid and --file exclude each other");
-  if (json && tree) return Usage("--json and --tree exclude each other");
-  if (backend != ListBackend::kText) {
-    if (have_file) return Usage("--file is read by the text back end only");
-    if (options.parse.strict) {
-      return Usage("--strict applies to the text back end only");
+  if (have_pid && have_file) {
+    return usage("--pid and --file exclude each other");
+  }
+  if (c.json && c.tree) return usage("--json and --tree exclude each other");
+  if (c.backend != ListBackend::kText) {
+    if (have_file) return usage("--file is read by the text back end only");
+    if (c.options.parse.strict) {
+      return usage("--strict applies to the text back end only");
     }
+  }
+  r.kind = ParsedListCommand::Kind::kRun;
+  return r;
+}
+
+const char* ListHelp() { return kUsage; }
+
+int RunListCommand(int argc, char** argv) {
+  ParsedListCommand parsed = ParseListCommand(argc, argv);
+  switch (parsed.kind) {
+    case ParsedListCommand::Kind::kHelp:
+      std::fputs(kUsage, stdout);
+      return 0;
+    case ParsedListCommand::Kind::kUsageError:
+      return Usage(parsed.error);
+    case ParsedListCommand::Kind::kRun:
+      break;
+  }
+  const ListCommand& c = parsed.command;
+  const bool json = c.json;
+  const bool tree = c.tree;
+  const bool have_pid = c.pid != 0;
+  const bool have_file = !c.file.empty();
+  const int pid = c.pid;
+  const std::string& file = c.file;
+  const ReadOptions& options = c.options;
+  if (c.backend != ListBackend::kText) {
     ListOptions lo;
-    lo.backend = backend;
+    lo.backend = c.backend;
     lo.pid = have_pid ? pid : 0;
     absl::StatusOr<std::vector<MountInfo>> mounts = ListMounts(lo);
     if (!mounts.ok()) return Failed(mounts.status());

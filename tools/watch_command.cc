@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -109,11 +111,14 @@ void Format(const MountChange& c, bool json, std::string* out) {
 
 }  // namespace
 
-int RunWatchCommand(int argc, char** argv) {
-  bool json = false;
-  long long count = -1;
-  absl::Duration timeout = absl::InfiniteDuration();
-  MonitorOptions options;
+ParsedWatchCommand ParseWatchCommand(int argc, char** argv) {
+  ParsedWatchCommand r;
+  WatchCommand& c = r.command;
+  auto usage = [&r](std::string error) {
+    r.kind = ParsedWatchCommand::Kind::kUsageError;
+    r.error = std::move(error);
+    return r;
+  };
   OptionScanner args(argc, argv);
   while (args.Next()) {
     absl::string_view arg = args.name();
@@ -121,41 +126,63 @@ int RunWatchCommand(int argc, char** argv) {
     absl::string_view value;
     auto take = [&] { return args.TakeValue(&value); };
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
+      r.kind = ParsedWatchCommand::Kind::kHelp;
+      return r;
     } else if (arg == "--json" && !inline_value) {
-      json = true;
+      c.json = true;
     } else if (arg == "--no-fanotify" && !inline_value) {
-      options.use_fanotify = false;
+      c.options.use_fanotify = false;
     } else if (arg == "--pid") {
       int pid = 0;
       if (!take() || !absl::SimpleAtoi(value, &pid) || pid <= 0) {
-        return Usage("--pid needs a process ID");
+        return usage("--pid needs a process ID");
       }
-      options.pid = pid;
+      c.options.pid = pid;
     } else if (arg == "--count") {
-      if (!take() || !absl::SimpleAtoi(value, &count) || count <= 0) {
-        return Usage("--count needs a positive number");
+      if (!take() || !absl::SimpleAtoi(value, &c.count) || c.count <= 0) {
+        return usage("--count needs a positive number");
       }
     } else if (arg == "--timeout") {
-      if (!take() || !ParseSeconds(value, &timeout)) {
-        return Usage("--timeout needs seconds");
+      if (!take() || !ParseSeconds(value, &c.timeout)) {
+        return usage("--timeout needs seconds");
       }
     } else if (arg == "--rescan") {
-      if (!take() || !ParseSeconds(value, &options.rescan_interval) ||
-          options.rescan_interval == absl::ZeroDuration()) {
-        return Usage("--rescan needs a positive number of seconds");
+      if (!take() || !ParseSeconds(value, &c.options.rescan_interval) ||
+          c.options.rescan_interval == absl::ZeroDuration()) {
+        return usage("--rescan needs a positive number of seconds");
       }
     } else if (arg == "--backend") {
-      if (!take()) return Usage("--backend needs a value");
-      if (!ParseListBackend(value, &options.backend)) {
-        return Usage(
-            absl::StrCat("--backend: unknown back end \"", value, "\""));
+      if (!take()) return usage("--backend needs a value");
+      if (!ParseListBackend(value, &c.options.backend)) {
+        return usage(absl::StrCat("--backend: unknown back end \"",
+                                  absl::CEscape(value), "\""));
       }
     } else {
-      return Usage(absl::StrCat("unknown argument \"", args.arg(), "\""));
+      return usage(
+          absl::StrCat("unknown argument \"", absl::CEscape(args.arg()), "\""));
     }
   }
+  r.kind = ParsedWatchCommand::Kind::kRun;
+  return r;
+}
+
+const char* WatchHelp() { return kUsage; }
+
+int RunWatchCommand(int argc, char** argv) {
+  ParsedWatchCommand parsed = ParseWatchCommand(argc, argv);
+  switch (parsed.kind) {
+    case ParsedWatchCommand::Kind::kHelp:
+      std::fputs(kUsage, stdout);
+      return 0;
+    case ParsedWatchCommand::Kind::kUsageError:
+      return Usage(parsed.error);
+    case ParsedWatchCommand::Kind::kRun:
+      break;
+  }
+  const bool json = parsed.command.json;
+  const long long count = parsed.command.count;
+  const absl::Duration timeout = parsed.command.timeout;
+  const MonitorOptions& options = parsed.command.options;
   absl::StatusOr<std::unique_ptr<MountMonitor>> mon =
       MountMonitor::Open(options);
   if (!mon.ok()) {

@@ -15,10 +15,38 @@
 // watching ..." goes to stderr. Exits after --count changes, or when
 // --timeout seconds pass (exit 0 without --count; 1 if fewer than --count
 // changes came). See mountinfo/monitor.h.
+//
+// ParseWatchCommand makes no syscalls (fuzzed by fuzz/cli_args_fuzzer.cc).
 #ifndef LINX_TOOLS_WATCH_COMMAND_H_
 #define LINX_TOOLS_WATCH_COMMAND_H_
 
+#include <string>
+
+#include "absl/time/time.h"
+#include "mountinfo/monitor.h"
+
 namespace linx::tools {
+
+// A checked `linx watch` command line.
+struct WatchCommand {
+  bool json = false;
+  long long count = -1;  // --count; -1 when not given, else > 0
+  absl::Duration timeout = absl::InfiniteDuration();  // --timeout
+  MonitorOptions options;  // --pid, --rescan, --backend, --no-fanotify
+};
+
+struct ParsedWatchCommand {
+  enum class Kind { kRun, kHelp, kUsageError };  // as ParsedListCommand
+  Kind kind = Kind::kUsageError;
+  WatchCommand command;
+  std::string error;
+};
+
+// Parses argv (argv[0] is "watch"). No syscalls, no output.
+ParsedWatchCommand ParseWatchCommand(int argc, char** argv);
+
+// The --help text.
+const char* WatchHelp();
 
 // argv[0] is "watch". Exit status: 0 success; 1 failure or --count not
 // reached before --timeout; 2 usage error.

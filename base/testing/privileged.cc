@@ -61,8 +61,10 @@ absl::Status EnterPrivateMountSandbox() {
     root = absl::StrCat("/tmp/linx-scratch-", ::getpid());
   }
   // This one directory is created before the tmpfs exists, so it stays on
-  // the underlying filesystem: under TEST_TMPDIR Bazel removes it; under
-  // /tmp it is removed below by the caller's cleanup (it stays empty).
+  // the underlying filesystem: under TEST_TMPDIR Bazel removes it. Under
+  // /tmp (a test binary run by hand) nothing removes it: an empty
+  // /tmp/linx-scratch-<pid> directory is left behind, since the tmpfs on it
+  // dies with the namespace but the directory belongs to the host.
   if (::mkdir(root.c_str(), 0755) != 0 && errno != EEXIST) {
     int err = errno;
     *g_skip_reason = absl::StrCat("mkdir ", root, ": ", ErrnoDescription(err));
@@ -79,6 +81,11 @@ absl::Status EnterPrivateMountSandbox() {
   g_privileged = true;
   g_skip_reason->clear();
   return absl::OkStatus();
+}
+
+bool RequirePrivileged() {
+  const char* v = ::getenv("LINX_REQUIRE_PRIVILEGED");
+  return v != nullptr && std::string(v) == "1";
 }
 
 bool Privileged() { return g_privileged; }

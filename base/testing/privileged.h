@@ -1,6 +1,14 @@
 // Support for privileged tests: a private mount namespace with a scratch
 // tmpfs, entered once at process start, and a skip macro with a reason.
 //
+// Skips and CI: a check that needs no privilege never skips. A privileged
+// check skips with its reason when the capability is missing, except when
+// the environment variable LINX_REQUIRE_PRIVILEGED=1 is set (`.ci/run` sets
+// it through --test_env): then LINX_SKIP_UNLESS_PRIVILEGED() and
+// LINX_SKIP_OR_FAIL() fail the test instead, and privileged_test_main exits
+// non-zero if any test skipped at all. Shell, C and Python tests follow the
+// same rule through the same variable.
+//
 // Link a test with //base/testing:privileged_test_main instead of
 // @com_google_googletest//:gtest_main. Before any test runs (and before any
 // thread exists) that main:
@@ -37,6 +45,10 @@ bool HasCapability(int cap);
 // ScratchRoot() names the tmpfs.
 absl::Status EnterPrivateMountSandbox();
 
+// True when LINX_REQUIRE_PRIVILEGED=1 is in the environment: a skip is then
+// a failure.
+bool RequirePrivileged();
+
 // Whether EnterPrivateMountSandbox succeeded, and why not otherwise.
 bool Privileged();
 const std::string& PrivilegeSkipReason();
@@ -72,12 +84,23 @@ class ScopedMounts {
 
 }  // namespace linx::testing
 
-#define LINX_SKIP_UNLESS_PRIVILEGED()                         \
-  do {                                                        \
-    if (!::linx::testing::Privileged()) {                     \
-      GTEST_SKIP() << "needs a private mount namespace: "     \
-                   << ::linx::testing::PrivilegeSkipReason(); \
-    }                                                         \
+// Skips the current test with `reason` (a streamable expression), or fails
+// it when RequirePrivileged(). Use for anything the machine may lack (a
+// capability, a kernel feature); CI's machine lacks none of them.
+#define LINX_SKIP_OR_FAIL(reason)                                           \
+  do {                                                                      \
+    if (::linx::testing::RequirePrivileged()) {                             \
+      GTEST_FAIL() << "LINX_REQUIRE_PRIVILEGED=1, cannot skip: " << reason; \
+    }                                                                       \
+    GTEST_SKIP() << reason;                                                 \
+  } while (0)
+
+#define LINX_SKIP_UNLESS_PRIVILEGED()                               \
+  do {                                                              \
+    if (!::linx::testing::Privileged()) {                           \
+      LINX_SKIP_OR_FAIL("needs a private mount namespace: "         \
+                        << ::linx::testing::PrivilegeSkipReason()); \
+    }                                                               \
   } while (0)
 
 #endif  // LINX_BASE_TESTING_PRIVILEGED_H_

@@ -174,8 +174,7 @@ class Child {
   bool reaped_ = false;
 };
 
-// --- running code in another process's mount namespace
-// ------------------------
+// --- running code in another process's mount namespace -----------------------
 
 // linx::RunIn into `pid`'s mount namespace (a throwaway thread that did
 // unshare(CLONE_FS) + setns(CLONE_NEWNS)).
