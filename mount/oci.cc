@@ -400,6 +400,7 @@ void DryResolve(int root_fd, const OciStep& step, OciStepResult* out) {
         out->problem = absl::StrCat(
             Quote(Joined(resolved, parts[j])),
             " is a dangling symlink; linx never creates through a symlink");
+        out->problem_errno = ENOENT;
         break;
       }
       std::string at = resolved;
@@ -407,6 +408,7 @@ void DryResolve(int root_fd, const OciStep& step, OciStepResult* out) {
         if (parts[k] == "..") {
           out->problem = absl::StrCat("\"..\" after the missing component ",
                                       Quote(parts[j]));
+          out->problem_errno = ENOENT;
           break;
         }
         at = Joined(at, parts[k]);
@@ -415,6 +417,7 @@ void DryResolve(int root_fd, const OciStep& step, OciStepResult* out) {
       break;
     }
     out->problem = std::string(r.status().message());
+    out->problem_errno = e ? e->errno_value : 0;
     break;
   }
   out->resolved = resolved;
@@ -515,6 +518,18 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
         r.file_destination = steps[i].bind && !SourceIsDirectory(steps[i]);
         DryResolve(root.get(), steps[i], &r);
         r.state = OciStepState::kPlanned;
+        if (!r.problem.empty() && result.status.ok()) {
+          // The first entry that would fail makes the dry run fail too.
+          OpError e;
+          e.operation = "apply";
+          e.stage = Stage::kResolve;
+          e.errno_value = r.problem_errno;
+          e.value = r.destination;
+          result.failed_index = i + 1;
+          result.status = MakeOpError(
+              e, absl::StrCat(EntryName(steps[i].index, r.destination),
+                              ": would fail: ", r.problem));
+        }
       }
       return absl::OkStatus();
     }

@@ -153,6 +153,7 @@ struct OciStepResult {
   // A dry run's verdict when the destination cannot be made ("" when it
   // can), e.g. `"/dev" is a dangling symlink`.
   std::string problem;
+  int problem_errno = 0;  // its errno (ENOENT, ELOOP, ENOTDIR, ...)
   // The calls the entry makes, written out with flags by name and the
   // destination as "<root>/dev/pts".
   std::vector<std::string> calls;
@@ -190,6 +191,12 @@ struct OciApplyResult {
 // removed. With options.dry_run nothing is created or mounted: the root is
 // opened and each destination resolved (ResolveInRoot without creation,
 // one prefix at a time) to report what exists and what would be created.
+// A dry run resolves every destination against the tree as it is now: a
+// destination below an earlier entry's mount point is resolved in the
+// directory that mount will cover. The first entry with a `problem` makes
+// the dry run's `status` an error (stage resolve, the problem's errno,
+// "entry K ("DEST"): would fail: ..."), with `failed_index` set and nothing
+// rolled back (nothing was done).
 // Errors in `status` as described in OciApplyResult; a failure to enter
 // `in` or open the root changes nothing. Capabilities: CAP_SYS_ADMIN (and
 // CAP_SYS_CHROOT to enter another namespace). Minimum kernel: that of the

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "tools/apply_command.h"
 #include "tools/find_command.h"
 #include "tools/list_command.h"
 #include "tools/verb_commands.h"
@@ -29,6 +30,8 @@ void PrintUsage(std::FILE* out) {
       "  remount TARGET [--flags ...] [--data STR]\n"
       "  umount TARGET [--flags detach,...] [--recursive]\n"
       "  pivot-root NEW_ROOT PUT_OLD\n"
+      "  apply FILE [--root DIR] [--dry-run] [--json]   (OCI config mounts,\n"
+      "        in one step, rolled back on failure)\n"
       "  version\n"
       "\n"
       "Run 'linx COMMAND --help' for a command's options.\n",
@@ -53,6 +56,9 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(cmd, "find") == 0) {
     return linx::tools::RunFindCommand(argc - 1, argv + 1);
+  }
+  if (std::strcmp(cmd, "apply") == 0) {
+    return linx::tools::RunApplyCommand(argc - 1, argv + 1);
   }
   if (std::strcmp(cmd, "watch") == 0) {
     return linx::tools::RunWatchCommand(argc - 1, argv + 1);
