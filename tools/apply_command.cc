@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "base/eintr.h"
 #include "base/json.h"
 #include "base/op_error.h"
@@ -307,8 +308,9 @@ absl::StatusOr<ApplyInputs> PrepareApply(const ApplyCommand& command,
     inputs.root_dir = Absolute(file_dir, *config.root_path);
   } else {
     return BadArgumentError("apply", "root",
-                            "FILE names no root (a bare array of mounts, or "
-                            "a config without root.path): give --root DIR");
+                            "is not given and FILE names none (a bare array "
+                            "of mounts, or a config without root.path): give "
+                            "--root DIR");
   }
   if (inputs.root_dir.size() >= PATH_MAX) {
     return BadArgumentError("apply", "root", "is longer than PATH_MAX");
@@ -329,7 +331,9 @@ int RunParsedApplyCommand(const ApplyCommand& command, std::FILE* out,
     if (command.json) {
       std::fputs(JsonReport(command, root, steps, nullptr, s, 2).c_str(), out);
     } else {
-      std::fprintf(err, "linx apply: %s\n", std::string(s.message()).c_str());
+      absl::string_view msg = s.message();
+      absl::ConsumePrefix(&msg, "apply: ");  // the line already says it
+      std::fprintf(err, "linx apply: %s\n", std::string(msg).c_str());
     }
     return 2;
   };
