@@ -48,12 +48,14 @@ absl::Status MakeOpError(const OpError& error, absl::string_view message) {
   if (code == absl::StatusCode::kOk) code = absl::StatusCode::kUnknown;
   absl::Status status(code, message);
   // Fields are NUL-separated: none of them can hold a NUL except `value`,
-  // which goes last and is taken whole.
+  // which goes last and is taken whole (the kernel's messages are C
+  // strings).
   status.SetPayload(
       kOpErrorPayloadUrl,
       absl::Cord(absl::StrCat(error.operation, absl::string_view("\0", 1),
                               static_cast<int>(error.stage),
                               absl::string_view("\0", 1), error.errno_value,
+                              absl::string_view("\0", 1), error.kernel_message,
                               absl::string_view("\0", 1), error.value)));
   return status;
 }
@@ -64,8 +66,8 @@ std::optional<OpError> GetOpError(const absl::Status& status) {
   if (!payload) return std::nullopt;
   std::string flat(*payload);
   std::vector<absl::string_view> parts =
-      absl::StrSplit(flat, absl::MaxSplits('\0', 3));
-  if (parts.size() != 4) return std::nullopt;
+      absl::StrSplit(flat, absl::MaxSplits('\0', 4));
+  if (parts.size() != 5) return std::nullopt;
   OpError e;
   int stage = 0;
   if (!absl::SimpleAtoi(parts[1], &stage) ||
@@ -75,7 +77,8 @@ std::optional<OpError> GetOpError(const absl::Status& status) {
   }
   e.operation = std::string(parts[0]);
   e.stage = static_cast<Stage>(stage);
-  e.value = std::string(parts[3]);
+  e.kernel_message = std::string(parts[3]);
+  e.value = std::string(parts[4]);
   return e;
 }
 

@@ -62,6 +62,10 @@ struct OpError {
   Stage stage = Stage::kNone;
   int errno_value = 0;  // 0 for argument errors
   std::string value;    // the offending value for kBad* stages
+  // The kernel's own words about the failure, where it gave any: the
+  // fs_context message log of fsopen(2)/fsconfig(2)/fsmount(2) ("tmpfs: Bad
+  // value for 'size'"). "" otherwise. Also part of the status message.
+  std::string kernel_message;
 };
 
 // The URL under which the payload is stored in an absl::Status.

@@ -32,7 +32,9 @@ inline constexpr uint64_t kMountAttrNosymfollow = 0x00200000;  // 5.14+
 // open_tree(2) / move_mount(2) flags. Kernel 5.2+.
 inline constexpr unsigned kOpenTreeClone = 1;
 inline constexpr unsigned kMoveMountFEmptyPath = 0x00000004;
+inline constexpr unsigned kMoveMountTSymlinks = 0x00000010;
 inline constexpr unsigned kMoveMountTEmptyPath = 0x00000040;
+inline constexpr unsigned kMoveMountBeneath = 0x00000200;  // 6.5+
 inline constexpr unsigned kAtEmptyPath = 0x1000;
 
 // fsopen(2) / fsconfig(2) / fsmount(2) (linux/mount.h). Kernel 5.2+.

@@ -2,6 +2,10 @@
 
 #include <sys/mount.h>
 
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
 #include <string>
 #include <vector>
 
@@ -43,6 +47,7 @@ constexpr MountFlagInfo kMountFlags[] = {
     {MountFlag::kRelatime, "relatime", "MS_RELATIME", MS_RELATIME},
     {MountFlag::kStrictatime, "strictatime", "MS_STRICTATIME", MS_STRICTATIME},
     {MountFlag::kLazytime, "lazytime", "MS_LAZYTIME", MS_LAZYTIME},
+    {MountFlag::kNosymfollow, "nosymfollow", "MS_NOSYMFOLLOW", MS_NOSYMFOLLOW},
 };
 constexpr int kMountFlagCount = sizeof(kMountFlags) / sizeof(kMountFlags[0]);
 
@@ -63,13 +68,14 @@ constexpr UmountFlagInfo kUmountFlags[] = {
 constexpr int kUmountFlagCount = sizeof(kUmountFlags) / sizeof(kUmountFlags[0]);
 
 constexpr MountFlag kAllMountFlags[] = {
-    MountFlag::kRo,         MountFlag::kNosuid,      MountFlag::kNodev,
-    MountFlag::kNoexec,     MountFlag::kSync,        MountFlag::kRemount,
-    MountFlag::kMandlock,   MountFlag::kDirsync,     MountFlag::kNoatime,
-    MountFlag::kNodiratime, MountFlag::kBind,        MountFlag::kMove,
-    MountFlag::kRec,        MountFlag::kSilent,      MountFlag::kPrivate,
-    MountFlag::kShared,     MountFlag::kSlave,       MountFlag::kUnbindable,
-    MountFlag::kRelatime,   MountFlag::kStrictatime, MountFlag::kLazytime,
+    MountFlag::kRo,          MountFlag::kNosuid,      MountFlag::kNodev,
+    MountFlag::kNoexec,      MountFlag::kSync,        MountFlag::kRemount,
+    MountFlag::kMandlock,    MountFlag::kDirsync,     MountFlag::kNoatime,
+    MountFlag::kNodiratime,  MountFlag::kBind,        MountFlag::kMove,
+    MountFlag::kRec,         MountFlag::kSilent,      MountFlag::kPrivate,
+    MountFlag::kShared,      MountFlag::kSlave,       MountFlag::kUnbindable,
+    MountFlag::kRelatime,    MountFlag::kStrictatime, MountFlag::kLazytime,
+    MountFlag::kNosymfollow,
 };
 constexpr UmountFlag kAllUmountFlags[] = {
     UmountFlag::kForce, UmountFlag::kDetach, UmountFlag::kExpire,

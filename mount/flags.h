@@ -55,6 +55,7 @@ enum class MountFlag {
   kRelatime,     // MS_RELATIME
   kStrictatime,  // MS_STRICTATIME
   kLazytime,     // MS_LAZYTIME
+  kNosymfollow,  // MS_NOSYMFOLLOW (5.10+): symlinks are not followed here
 };
 
 // One umount2(2) flag.

@@ -50,6 +50,7 @@ const MountRow kMountRows[] = {
     {"relatime", MountFlag::kRelatime, MS_RELATIME, "MS_RELATIME"},
     {"strictatime", MountFlag::kStrictatime, MS_STRICTATIME, "MS_STRICTATIME"},
     {"lazytime", MountFlag::kLazytime, MS_LAZYTIME, "MS_LAZYTIME"},
+    {"nosymfollow", MountFlag::kNosymfollow, 256, "MS_NOSYMFOLLOW"},
 };
 
 TEST(MountFlagsTest, EveryWordMapsToItsSysMountBitBothWays) {
@@ -146,8 +147,9 @@ TEST(MountFlagsTest, RenderNamesEveryBitAndShowsUnknownOnesInHex) {
   EXPECT_EQ(RenderMountFlags(MS_NOSUID | MS_NODEV), "MS_NOSUID|MS_NODEV");
   EXPECT_EQ(RenderMountFlags(MS_BIND | MS_REC | MS_RDONLY),
             "MS_RDONLY|MS_BIND|MS_REC");
-  // MS_NOSYMFOLLOW (256) has no word.
-  EXPECT_EQ(RenderMountFlags(MS_RDONLY | 256), "MS_RDONLY|0x100");
+  EXPECT_EQ(RenderMountFlags(MS_RDONLY | 256), "MS_RDONLY|MS_NOSYMFOLLOW");
+  // 512 is no MS_* bit.
+  EXPECT_EQ(RenderMountFlags(MS_RDONLY | 512), "MS_RDONLY|0x200");
   EXPECT_EQ(RenderMountFlags(0xC0000000UL), "0xc0000000");
   EXPECT_EQ(RenderUmountFlags(0), "0");
   EXPECT_EQ(RenderUmountFlags(MNT_DETACH | UMOUNT_NOFOLLOW),
@@ -164,10 +166,10 @@ TEST(MountFlagsTest, FromBitsRejectsBitsNoWordNames) {
   EXPECT_TRUE(MountFlagsFromBits(0)->empty());
 
   absl::StatusOr<std::vector<MountFlag>> bad =
-      MountFlagsFromBits(MS_RDONLY | 256);
+      MountFlagsFromBits(MS_RDONLY | 512);
   EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(bad, StageIs(Stage::kBadFlag));
-  EXPECT_EQ(GetOpError(bad.status())->value, "0x100");
+  EXPECT_EQ(GetOpError(bad.status())->value, "0x200");
 
   EXPECT_THAT(UmountFlagsFromBits(0x40), StageIs(Stage::kBadFlag));
 }

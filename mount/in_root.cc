@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <deque>
+#include <iterator>
 #include <optional>
 #include <utility>
 
@@ -179,6 +180,25 @@ class Walk {
     return levels_.empty() ? root_fd_ : levels_.back().fd.get();
   }
 
+  // The canonical path must stay a usable path (shorter than PATH_MAX); this
+  // also bounds the fds held to about PATH_MAX / 2.
+  absl::Status CheckLength(absl::string_view name) {
+    if (canonical_size_ + 1 + name.size() >= PATH_MAX) {
+      return Fail(
+          ENAMETOOLONG, name,
+          absl::StrCat("resolved path longer than ", PATH_MAX - 1, " bytes"));
+    }
+    return absl::OkStatus();
+  }
+  void Enter(UniqueFd fd, const std::string& name) {
+    canonical_size_ += 1 + name.size();
+    levels_.push_back({std::move(fd), name});
+  }
+  void Pop() {
+    canonical_size_ -= 1 + levels_.back().name.size();
+    levels_.pop_back();
+  }
+
   std::string Canonical() const {
     if (levels_.empty()) return "/";
     std::string out;
@@ -198,7 +218,7 @@ class Walk {
 
   // Puts the components of `text` in front of what is left to do. A
   // trailing "/" becomes "." so the name before it must be a directory.
-  void Push(absl::string_view text, bool from_link) {
+  void Queue(absl::string_view text, bool from_link) {
     std::vector<Component> parts;
     for (absl::string_view p : absl::StrSplit(text, '/', absl::SkipEmpty())) {
       parts.push_back({std::string(p), from_link});
@@ -210,14 +230,14 @@ class Walk {
   }
 
   absl::StatusOr<InRootPath> RunOnce() {
-    Push(path_, false);
+    Queue(path_, false);
     int retries = 0;
     while (!todo_.empty()) {
       Component c = std::move(todo_.front());
       todo_.pop_front();
       if (c.name == ".") continue;
       if (c.name == "..") {
-        if (!levels_.empty()) levels_.pop_back();  // ".." of "/" is "/"
+        if (!levels_.empty()) Pop();  // ".." of "/" is "/"
         continue;
       }
       const bool last = todo_.empty();
@@ -237,6 +257,7 @@ class Walk {
                       "through it");
         }
         const bool directory = !last || !options_.create_file;
+        RETURN_IF_ERROR(CheckLength(c.name));
         absl::StatusOr<UniqueFd> made = Create(c.name, directory);
         if (!made.ok()) {
           if (GetOpError(made.status()).has_value() &&
@@ -247,7 +268,7 @@ class Walk {
           }
           return made.status();
         }
-        levels_.push_back({*std::move(made), c.name});
+        Enter(*std::move(made), c.name);
         continue;
       }
       struct stat st {};
@@ -259,7 +280,8 @@ class Walk {
       if (!last && !S_ISDIR(st.st_mode)) {
         return Fail(ENOTDIR, c.name, "not a directory");
       }
-      levels_.push_back({std::move(fd), c.name});
+      RETURN_IF_ERROR(CheckLength(c.name));
+      Enter(std::move(fd), c.name);
     }
     InRootPath out;
     out.path = Canonical();
@@ -298,8 +320,11 @@ class Walk {
     }
     if (n == 0) return Fail(ENOENT, name, "empty symlink");
     absl::string_view text(buf, static_cast<size_t>(n));
-    if (text.front() == '/') levels_.clear();  // absolute: from the root
-    Push(text, true);
+    if (text.front() == '/') {  // absolute: from the root
+      levels_.clear();
+      canonical_size_ = 0;
+    }
+    Queue(text, true);
     return absl::OkStatus();
   }
 
@@ -322,6 +347,11 @@ class Walk {
         return Fail(err == ENOTDIR || err == ENOENT ? EAGAIN : err, name,
                     "the directory just created was replaced");
       }
+      struct stat st {};
+      if (::fstat(fd.get(), &st) == 0) {
+        created_.back().dev = st.st_dev;
+        created_.back().ino = st.st_ino;
+      }
       return fd;
     }
     UniqueFd file(RetryOnEintr([&] {
@@ -331,6 +361,11 @@ class Walk {
     }));
     if (!file.valid()) return Fail(errno, name, "openat(O_CREAT|O_EXCL)");
     created_.push_back({child, false});
+    struct stat st {};
+    if (::fstat(file.get(), &st) == 0) {
+      created_.back().dev = st.st_dev;
+      created_.back().ino = st.st_ino;
+    }
     UniqueFd fd(RetryOnEintr([&] {
       return ::openat(top, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     }));
@@ -348,6 +383,7 @@ class Walk {
   std::deque<Component> todo_;
   std::vector<Level> levels_;
   std::vector<Created> created_;
+  size_t canonical_size_ = 0;  // of Canonical()
   int links_ = 0;
 };
 
@@ -425,6 +461,11 @@ absl::StatusOr<InRootPath> ResolveInRoot(int root_fd, absl::string_view path,
     }
     if (err == ENOSYS) {
       g_no_openat2.store(true);
+    } else if (err == EPERM) {
+      // Container seccomp profiles often refuse openat2 with EPERM (its
+      // argument is a pointer they cannot filter); the walk needs only
+      // openat. Not cached: EPERM may also be a real answer, which the
+      // walk then reports itself.
     } else if (fd >= 0) {
       UniqueFd owned(fd);
       if (std::optional<std::string> canon = ProvenPath(root_fd, owned.get())) {
@@ -449,26 +490,51 @@ absl::StatusOr<InRootPath> ResolveInRoot(int root_fd, absl::string_view path,
 }
 
 void RemoveCreated(int root_fd, const std::vector<Created>& created) {
+  // `dir` holds the directory `dir_path` names. For a nested chain (the
+  // usual "/a", "/a/b", "/a/b/c") the next parent is reached with ".." from
+  // a directory proven by its recorded inode to be one we created (inside
+  // the root, so its parent is too), which keeps a deep rollback linear.
+  UniqueFd dir;
+  std::string dir_path;
   for (auto it = created.rbegin(); it != created.rend(); ++it) {
     absl::string_view p = it->path;
     size_t slash = p.rfind('/');
     if (slash == absl::string_view::npos) continue;
     std::string name(p.substr(slash + 1));
     if (name.empty() || name == "." || name == "..") continue;
-    absl::string_view parent = slash == 0 ? "/" : p.substr(0, slash);
-    absl::StatusOr<InRootPath> dir = ResolveInRoot(root_fd, parent, {});
-    if (!dir.ok()) continue;
-    struct stat st {};
-    if (::fstatat(dir->fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      continue;
+    std::string parent(slash == 0 ? "/" : p.substr(0, slash));
+    if (!dir.valid() || dir_path != parent) {
+      dir.reset();
+      absl::StatusOr<InRootPath> resolved = ResolveInRoot(root_fd, parent, {});
+      if (!resolved.ok()) continue;
+      dir = std::move(resolved->fd);
+      dir_path = parent;
     }
-    // unlinkat on an O_PATH directory fd works like on any directory fd; with
-    // AT_REMOVEDIR it removes only an empty directory, without it only a
-    // non-directory, whatever was swapped in after the fstatat.
-    if (it->directory && S_ISDIR(st.st_mode)) {
-      ::unlinkat(dir->fd.get(), name.c_str(), AT_REMOVEDIR);
-    } else if (!it->directory && S_ISREG(st.st_mode)) {
-      ::unlinkat(dir->fd.get(), name.c_str(), 0);
+    struct stat st {};
+    if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (it->ino == 0 || (st.st_ino == it->ino && st.st_dev == it->dev))) {
+      // unlinkat on an O_PATH directory fd works like on any directory fd;
+      // with AT_REMOVEDIR it removes only an empty directory, without it
+      // only a non-directory, whatever was swapped in after the fstatat.
+      if (it->directory && S_ISDIR(st.st_mode)) {
+        ::unlinkat(dir.get(), name.c_str(), AT_REMOVEDIR);
+      } else if (!it->directory && S_ISREG(st.st_mode)) {
+        ::unlinkat(dir.get(), name.c_str(), 0);
+      }
+    }
+    auto next = std::next(it);
+    struct stat here {};
+    if (next != created.rend() && next->path == dir_path && next->directory &&
+        next->ino != 0 && ::fstat(dir.get(), &here) == 0 &&
+        here.st_ino == next->ino && here.st_dev == next->dev) {
+      UniqueFd up(RetryOnEintr([&] {
+        return ::openat(dir.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      }));
+      size_t s = dir_path.rfind('/');
+      dir = std::move(up);
+      dir_path = s == 0 ? "/" : dir_path.substr(0, s);
+    } else {
+      dir.reset();
     }
   }
 }

@@ -19,16 +19,20 @@
 //   // the image's symlinks lead to; dev_null.path: e.g. "/dev/null".
 //   absl::Status s = MountOnto(dev_null.fd.get());  // caller's own code
 //   if (s.ok()) s = linx::CheckInsideRoot(root.get(), dev_null.fd.get());
-//   if (!s.ok()) linx::RemoveCreated(root.get(), dev_null.created);
+//   if (!s.ok()) {  // undo the mount first (caller's code), then:
+//     linx::RemoveCreated(root.get(), dev_null.created);
+//   }
 //
 // Every error is an absl::Status carrying an OpError (base/op_error.h) with
 // operation "resolve", stage kResolve ("resolve") and the errno, value = the
 // path as given; bad input (empty, NUL byte, PATH_MAX or longer) is
 // kInvalidArgument at stage kBadArgument. Messages name the path, the root
 // and the failing component:
-//   resolve "dev/null" in root "/run/c1/rootfs": at "/dev" (component
-//   "dev"): symlink to "../host/etc" is dangling; refusing to create through
-//   it: ENOENT (No such file or directory)
+//   resolve "dev/null" in root "/run/c1/rootfs": at "/host" (component
+//   "host"): named by a dangling symlink; refusing to create through it:
+//   ENOENT (No such file or directory)
+// (here <root>/dev is a symlink to "../host/etc", and <root>/host is
+// missing: ".." stayed at the root).
 //
 // Thread-safety: all functions are safe to call concurrently; they keep no
 // state except a process-wide "openat2 is missing" flag. They act in the
@@ -36,6 +40,7 @@
 #ifndef LINX_MOUNT_IN_ROOT_H_
 #define LINX_MOUNT_IN_ROOT_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -69,6 +74,10 @@ struct InRootOptions {
 struct Created {
   std::string path;  // canonical, inside the root: "/a/b"
   bool directory;    // true: mkdirat; false: an empty regular file
+  // The inode made (st_dev, st_ino): RemoveCreated removes only this inode,
+  // not whatever an image later put under the same name. 0: not checked.
+  uint64_t dev = 0;
+  uint64_t ino = 0;
 };
 
 // The result of ResolveInRoot.
@@ -94,8 +103,9 @@ struct InRootPath {
 // RESOLVE_NO_MAGICLINKS) (kernel 5.6+; retried on EAGAIN), then the
 // canonical path is read from /proc/thread-self/fd and proven with a second
 // openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS) that must reach the same
-// dev/ino/mnt_id. Where openat2 is missing (ENOSYS), /proc is unusable, or
-// something must be created, a component walk takes over: openat(parent,
+// dev/ino/mnt_id. Where openat2 is missing (ENOSYS) or refused by a seccomp
+// filter (EPERM), /proc is unusable, or something must be created, a
+// component walk takes over: openat(parent,
 // name, O_PATH | O_NOFOLLOW) per component, symlinks read with readlinkat(2)
 // and their text resolved again inside the root, ".." popping a stack of
 // parent fds (never openat(fd, "..")), every symlink on procfs refused as
@@ -113,10 +123,11 @@ struct InRootPath {
 //
 // Errors (stage resolve, errno kept): ENOENT (missing, not asked to create,
 // or dangling symlink), ENOTDIR (a non-directory in the middle), ELOOP (loop,
-// more than 40 symlinks, or a magic link), EEXIST (a name kept appearing
-// between lookup and create), EAGAIN (a created entry was swapped), EACCES,
-// EROFS, ENOSPC, ... from the kernel. Bad input → kInvalidArgument,
-// stage bad_argument.
+// more than 40 symlinks, or a magic link), ENAMETOOLONG (the resolved path
+// would reach PATH_MAX; this also bounds the fds the walk holds), EEXIST (a
+// name kept appearing between lookup and create), EAGAIN (a created entry was
+// swapped), EACCES, EROFS, ENOSPC, ... from the kernel. Bad input →
+// kInvalidArgument, stage bad_argument.
 //
 // Capabilities: none beyond access to the root's contents. Acts in the
 // calling thread's mount namespace. Guarantees hold against concurrent
@@ -127,10 +138,14 @@ absl::StatusOr<InRootPath> ResolveInRoot(int root_fd, absl::string_view path,
 
 // Undoes `created` (from InRootPath::created) in reverse order, best effort:
 // each entry's parent is resolved inside the root again (ResolveInRoot, no
-// creation), its last component is never followed (fstatat
-// AT_SYMLINK_NOFOLLOW), and only an empty directory (unlinkat AT_REMOVEDIR)
-// or a regular file (unlinkat) of the recorded kind is removed. Anything else
-// (replaced, non-empty, gone) is left alone. Never acts outside the root.
+// creation; for a nested chain, openat(dir, "..") from a directory whose
+// recorded dev/ino proves it is one that was created), its last component is
+// never followed (fstatat AT_SYMLINK_NOFOLLOW), and only an empty directory
+// (unlinkat AT_REMOVEDIR) or a regular file (unlinkat) of the recorded kind
+// and, when recorded, the recorded dev/ino is removed. Anything else (replaced,
+// moved, non-empty, gone) is left alone. Never acts outside the root. A rename
+// racing between the fstatat and the unlinkat can still make it remove another
+// in-root entry of the same kind under that name; never one outside.
 void RemoveCreated(int root_fd, const std::vector<Created>& created);
 
 // OK when what `fd` refers to lies at or under the directory `root_fd`:

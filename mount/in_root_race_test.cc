@@ -151,7 +151,7 @@ TEST_P(InRootRaceTest, SymlinkExchangeNeverEscapesTheRoot) {
   int iterations = 0, successes = 0;
   std::map<int, int> errors;
   std::string escapes;
-  for (; iterations < 4000 && std::chrono::steady_clock::now() < deadline;
+  for (; iterations < 10000 && std::chrono::steady_clock::now() < deadline;
        ++iterations) {
     InRootOptions opts;
     opts.mkdir = true;

@@ -9,12 +9,17 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -440,6 +445,37 @@ TEST_P(InRootCorpusTest, BadInputIsInvalidArgument) {
   EXPECT_STREQ(StageName(Stage::kResolve), "resolve");
 }
 
+// The deepest path that fits is resolved (and created); a symlink that makes
+// the resolved path longer than PATH_MAX is ENAMETOOLONG with nothing left
+// behind, and no more than ~PATH_MAX/2 fds are ever held.
+TEST_P(InRootCorpusTest, DeepPathsAreBoundedByPathMax) {
+  REQUIRE_PRIVILEGED();
+  World w;
+  std::string d, e;  // 2000 bytes each
+  for (int i = 0; i < 1000; ++i) {
+    absl::StrAppend(&d, "/d");
+    absl::StrAppend(&e, "/e");
+  }
+  ASSERT_NO_FATAL_FAILURE(
+      w.Build({absl::StrCat("d:", d), absl::StrCat("l:twice=", d.substr(1))}));
+  ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
+  Tree before = w.Inside();
+  InRootOptions opts;
+  opts.mkdir = true;
+  ASSERT_OK_AND_ASSIGN(InRootPath r, ResolveInRoot(root.get(), e, opts));
+  EXPECT_EQ(r.path, e);
+  EXPECT_EQ(r.created.size(), 1000u);
+  ExpectIsInRootObject(w.root(), r.path, r.fd.get());
+  RemoveCreated(root.get(), r.created);
+  EXPECT_EQ(Dump(w.Inside()), Dump(before));
+  // 4005 bytes as given, 6000 once the link is expanded: the walk creates
+  // what fits, fails, and removes it all again.
+  absl::StatusOr<InRootPath> too_long =
+      ResolveInRoot(root.get(), absl::StrCat("twice", e, e), opts);
+  EXPECT_THAT(too_long, ErrnoIs(ENAMETOOLONG));
+  EXPECT_EQ(Dump(w.Inside()), Dump(before));
+}
+
 TEST_P(InRootCorpusTest, ErrorNamesPathRootAndComponent) {
   REQUIRE_PRIVILEGED();
   World w;
@@ -510,6 +546,96 @@ TEST_P(InRootCorpusTest, RemoveCreatedKeepsANonEmptyDirectory) {
   EXPECT_EQ(::lstat((w.root() + "/a/keep").c_str(), &st), 0);
 }
 
+TEST_P(InRootCorpusTest, RemoveCreatedLeavesASameNamedReplacement) {
+  REQUIRE_PRIVILEGED();
+  World w;
+  ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
+  InRootOptions opts;
+  opts.mkdir = true;
+  opts.create_file = true;
+  ASSERT_OK_AND_ASSIGN(InRootPath r, ResolveInRoot(root.get(), "d/f", opts));
+  ASSERT_EQ(r.created.size(), 2u);
+  struct stat made {};
+  ASSERT_EQ(::fstat(r.fd.get(), &made), 0);
+  EXPECT_EQ(r.created[1].ino, made.st_ino);
+  EXPECT_EQ(r.created[1].dev, made.st_dev);
+  // The image replaces the file by one of its own under the same name.
+  std::string f = w.root() + "/d/f";
+  ASSERT_EQ(::rename(f.c_str(), (w.root() + "/moved").c_str()), 0);
+  ASSERT_TRUE(World::Write(f, "image's own"));
+  RemoveCreated(root.get(), r.created);
+  struct stat st {};
+  EXPECT_EQ(::lstat(f.c_str(), &st), 0) << "removed a file it did not make";
+  EXPECT_EQ(::lstat((w.root() + "/d").c_str(), &st), 0);
+}
+
+// The two paths differ on purpose in one place: /proc/self is a plain
+// procfs symlink that openat2(RESOLVE_NO_MAGICLINKS) follows, while the walk
+// refuses every procfs symlink. This also proves which path ran.
+TEST_P(InRootCorpusTest, ProcSelfIsFollowedByOpenat2AndRefusedByTheWalk) {
+  REQUIRE_PRIVILEGED();
+  World w;
+  ASSERT_NO_FATAL_FAILURE(w.Build({"proc:proc"}));
+  ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
+  absl::StatusOr<InRootPath> r =
+      ResolveInRoot(root.get(), "/proc/self/mountinfo", {});
+  if (GetParam()) {
+    EXPECT_THAT(r, ErrnoIs(ELOOP));
+    if (!r.ok()) {
+      EXPECT_THAT(std::string(r.status().message()),
+                  HasSubstr("(component \"self\")"));
+    }
+  } else {
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->path, absl::StrCat("/proc/", ::getpid(), "/mountinfo"));
+    ExpectIsInRootObject(w.root(), r->path, r->fd.get());
+  }
+}
+
+// Container seccomp profiles often answer openat2 with EPERM. ResolveInRoot
+// must then walk instead, with the same results. The filter is installed on
+// a throwaway thread only (seccomp filters are per thread without TSYNC).
+TEST(InRootSeccompTest, Openat2RefusedWithEpermFallsBackToTheWalk) {
+  REQUIRE_PRIVILEGED();
+  World w;
+  ASSERT_NO_FATAL_FAILURE(
+      w.Build({"d:usr/lib", "l:lib=usr/lib", "l:esc=../host"}));
+  Tree outside = w.Outside();
+  ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
+  int probe_errno = 0;
+  absl::StatusOr<InRootPath> landed = absl::UnknownError("not run");
+  absl::StatusOr<InRootPath> escaped = absl::UnknownError("not run");
+  std::thread t([&] {
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K,
+                 SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof(filter) / sizeof(filter[0]), filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+      probe_errno = -errno;
+      return;
+    }
+    sys::OpenHow how;
+    how.flags = O_PATH | O_CLOEXEC;
+    if (sys::Openat2(root.get(), ".", &how) < 0) probe_errno = errno;
+    InRootOptions opts;
+    opts.mkdir = true;
+    landed = ResolveInRoot(root.get(), "lib/x", opts);
+    escaped = ResolveInRoot(root.get(), "esc/sub/x", opts);
+  });
+  t.join();
+  ASSERT_EQ(probe_errno, EPERM) << "the filter did not refuse openat2";
+  ASSERT_THAT(landed, IsOk());
+  EXPECT_EQ(landed->path, "/usr/lib/x");
+  ExpectIsInRootObject(w.root(), landed->path, landed->fd.get());
+  EXPECT_THAT(escaped, ErrnoIs(ENOENT));
+  EXPECT_EQ(Dump(w.Outside()), Dump(outside));
+}
+
 // ---- CheckInsideRoot
 // -----------------------------------------------------------
 
@@ -559,6 +685,67 @@ TEST_P(InRootCorpusTest, CheckInsideRootRefusesWhatIsOutside) {
                               sys::kOpenTreeClone | O_CLOEXEC));
   ASSERT_TRUE(tree.valid()) << ErrnoDescription(errno);
   EXPECT_THAT(CheckInsideRoot(root.get(), tree.get()), ErrnoIs(EXDEV));
+}
+
+// ---- mounting onto what was resolved
+// -----------------------------------------
+
+// The CVE-2021-30465 shape end to end: resolve the target, then let the
+// image swap a directory on the way for a symlink to the host, then mount.
+// A mount made onto the fd (move_mount with MOVE_MOUNT_T_EMPTY_PATH, or
+// mount(2) onto ProcFdPath) lands where the fd is: inside the root.
+TEST_P(InRootCorpusTest, MountOntoTheResolvedFdIgnoresALaterSwap) {
+  REQUIRE_PRIVILEGED();
+  for (bool use_proc_path : {false, true}) {
+    SCOPED_TRACE(use_proc_path ? "mount(2) onto ProcFdPath" : "move_mount");
+    World w;
+    ASSERT_NO_FATAL_FAILURE(w.Build({"d:dev"}));
+    ASSERT_TRUE(World::Write(w.dir() + "/payload", "payload"));
+    ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
+    InRootOptions opts;
+    opts.create_file = true;
+    ASSERT_OK_AND_ASSIGN(InRootPath target,
+                         ResolveInRoot(root.get(), "/dev/null", opts));
+    // The swap: root/dev moves to root/dev2, root/dev -> ../host/dev.
+    ASSERT_EQ(
+        ::rename((w.root() + "/dev").c_str(), (w.root() + "/dev2").c_str()), 0);
+    ASSERT_EQ(::symlink("../host/dev", (w.root() + "/dev").c_str()), 0);
+    Tree outside = w.Outside();
+    if (use_proc_path) {
+      ASSERT_OK_AND_ASSIGN(std::string p, ProcFdPath(target.fd.get()));
+      ASSERT_EQ(::mount((w.dir() + "/payload").c_str(), p.c_str(), nullptr,
+                        MS_BIND, nullptr),
+                0)
+          << ErrnoDescription(errno);
+    } else {
+      UniqueFd tree(sys::OpenTree(AT_FDCWD, (w.dir() + "/payload").c_str(),
+                                  sys::kOpenTreeClone | O_CLOEXEC));
+      ASSERT_TRUE(tree.valid()) << ErrnoDescription(errno);
+      ASSERT_EQ(
+          sys::MoveMount(tree.get(), "", target.fd.get(), "",
+                         sys::kMoveMountFEmptyPath | sys::kMoveMountTEmptyPath),
+          0)
+          << ErrnoDescription(errno);
+    }
+    std::string landed = w.root() + "/dev2/null";
+    // The new mount is on the in-root file: reading it gives the payload.
+    char buf[16] = {};
+    UniqueFd rd(::open(landed.c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(rd.valid());
+    EXPECT_EQ(::read(rd.get(), buf, sizeof(buf) - 1), 7);
+    EXPECT_STREQ(buf, "payload");
+    // The post-mount check accepts the new mount point.
+    UniqueFd mp(::open(landed.c_str(), O_PATH | O_CLOEXEC));
+    EXPECT_OK(CheckInsideRoot(root.get(), mp.get()));
+    // The host's dev/null is untouched and not a mount point.
+    EXPECT_EQ(Dump(w.Outside()), Dump(outside));
+    char hb[32] = {};
+    UniqueFd hn(::open((w.host() + "/dev/null").c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(hn.valid());
+    EXPECT_EQ(::read(hn.get(), hb, sizeof(hb) - 1), 13);
+    EXPECT_STREQ(hb, "host sentinel");
+    EXPECT_EQ(::umount2(landed.c_str(), MNT_DETACH), 0);
+  }
 }
 
 // ---- ProcFdPath

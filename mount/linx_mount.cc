@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <exception>
 #include <new>
@@ -98,8 +99,11 @@ void Fill(linx_error* err, int stage, int errno_value, absl::string_view msg) {
   CopyMessage(msg, err->message);
 }
 
+thread_local std::string t_kernel_message;
+
 // The C result of a status: 0, or -1 with `err` and errno filled.
 int Report(const absl::Status& status, linx_error* err) {
+  t_kernel_message.clear();
   if (status.ok()) {
     Fill(err, LINX_STAGE_NONE, 0, "");
     return 0;
@@ -109,6 +113,7 @@ int Report(const absl::Status& status, linx_error* err) {
   if (std::optional<MountError> e = GetMountError(status)) {
     stage = static_cast<int>(e->stage);
     errno_value = e->errno_value;
+    t_kernel_message = e->kernel_message;
     // Argument errors make no syscall and carry errno 0 in C++; C callers
     // get the errno the kernel itself uses for bad arguments.
     if (errno_value == 0 && IsArgumentStage(e->stage)) errno_value = EINVAL;
@@ -219,6 +224,61 @@ absl::Status DoUmount(const char* target, int bits, const char* ns_path) {
   return Execute(c);
 }
 
+absl::Status DoMountEx(const linx_mount_args* a) {
+  if (a == nullptr) return BadArgumentError("mount", "args", "is NULL");
+  // Fields past `size` are the caller's older struct: treat as zero.
+  linx_mount_args args{};
+  size_t n = a->size < sizeof(args) ? a->size : sizeof(args);
+  if (n < offsetof(linx_mount_args, create_target) + sizeof(int)) {
+    return BadArgumentError("mount", "args.size",
+                            absl::StrCat("is too small (", a->size, ")"));
+  }
+  std::memcpy(&args, a, n);
+  ASSIGN_OR_RETURN(Namespace in,
+                   NamespaceOf(Str(args.ns_path), Str(args.pidns_path)));
+  ASSIGN_OR_RETURN(
+      Command c, CommandFromMountCall(
+                     Str(args.source), Str(args.target), Str(args.fstype),
+                     args.flags, Str(args.data), args.create_target != 0, in));
+  if (!Str(args.root).empty()) {
+    int options = (args.mkdir ? LINX_IN_ROOT_MKDIR : 0) |
+                  (args.source_in_root ? LINX_IN_ROOT_SOURCE_IN_ROOT : 0);
+    RETURN_IF_ERROR(SetRoot(c, args.root, options));
+  } else if (args.source_in_root) {
+    return BadArgumentError("mount", "source_in_root", "needs a root");
+  } else if (args.mkdir) {
+    // No root: the target's directories are made inside "/".
+    if (auto* m = std::get_if<MountCommand>(&c)) {
+      m->options.mkdir = true;
+    } else if (auto* b = std::get_if<BindCommand>(&c)) {
+      b->options.mkdir = true;
+    } else {
+      return BadArgumentError(OperationOf(c), "mkdir",
+                              "applies to new mounts and binds");
+    }
+  }
+  if (!Str(args.idmap_userns).empty()) {
+    auto* bind = std::get_if<BindCommand>(&c);
+    if (bind == nullptr) {
+      return BadArgumentError(OperationOf(c), "idmap_userns",
+                              "applies to binds (MS_BIND) only");
+    }
+    ASSIGN_OR_RETURN(bind->options.idmap,
+                     UserNamespace::Path(Str(args.idmap_userns)));
+  }
+  if (args.beneath) {
+    if (auto* m = std::get_if<MountCommand>(&c)) {
+      m->options.beneath = true;
+    } else if (auto* b = std::get_if<BindCommand>(&c)) {
+      b->options.beneath = true;
+    } else {
+      return BadArgumentError(OperationOf(c), "beneath",
+                              "applies to new mounts and binds");
+    }
+  }
+  return Execute(c);
+}
+
 absl::Status DoUmountInRoot(const char* root, const char* target, int bits,
                             const char* ns_path) {
   if (Str(root).empty()) return BadArgumentError("umount", "root", "is empty");
@@ -246,6 +306,8 @@ extern "C" {
 
 const char* linx_version(void) { return linx::Version(); }
 
+const char* linx_kernel_message(void) { return linx::t_kernel_message.c_str(); }
+
 const char* linx_stage_name(int stage) {
   if (stage < LINX_STAGE_NONE || stage > LINX_STAGE_RESOLVE) return "unknown";
   return linx::StageName(static_cast<linx::Stage>(stage));
@@ -269,6 +331,10 @@ int linx_mount_in_root(const char* root, const char* source, const char* target,
     return linx::DoMountInRoot(root, source, target, fstype, flags, data,
                                ns_path, create_target, options);
   });
+}
+
+int linx_mount_ex(const struct linx_mount_args* args, struct linx_error* err) {
+  return linx::Guard(err, [&] { return linx::DoMountEx(args); });
 }
 
 int linx_umount_in_root(const char* root, const char* target, int flags,

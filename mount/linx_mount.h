@@ -75,6 +75,8 @@
 #define LINX_API
 #endif
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -234,7 +236,54 @@ LINX_API int linx_umount_in_root(const char* root, const char* target,
                                  int flags, const char* ns_path,
                                  struct linx_error* err);
 
-/* Convenience forms of linx_mount. *//* Convenience forms of linx_mount. */
+/* Everything linx_mount and linx_mount_in_root take, and what only the
+ * fd-based API can do, in one struct that can grow: set `size` to
+ * sizeof(struct linx_mount_args) and leave fields you do not use zero/NULL.
+ *   - idmap_userns: a user-namespace file (e.g. /proc/<pid>/ns/user): the
+ *     bind is idmapped through its maps (MS_BIND only; 5.12+).
+ *   - beneath: the new mount or bind slides under the mount at `target`
+ *     (MOVE_MOUNT_BENEATH, 6.5+; before: LINX_STAGE_BAD_ARGUMENT).
+ *   - root / mkdir / source_in_root: as linx_mount_in_root.
+ * Dispatch, `flags`, errors: as linx_mount. */
+struct linx_mount_args {
+  size_t size;
+  const char* source;
+  const char* target;
+  const char* fstype;
+  unsigned long flags;
+  const char* data;
+  const char* ns_path;
+  const char* pidns_path;
+  int create_target;
+  const char* root;
+  int mkdir;
+  int source_in_root;
+  const char* idmap_userns;
+  int beneath;
+};
+LINX_API int linx_mount_ex(const struct linx_mount_args* args,
+                           struct linx_error* err);
+
+/* The kernel's own words about the calling thread's last failed linx_*
+ * call, where the kernel gave any (the fs_context message log of
+ * fsopen(2)/fsconfig(2)/fsmount(2), e.g. "tmpfs: Bad value for 'size'"),
+ * else "". They are part of err->message too. Thread-local storage, valid
+ * until the thread's next linx_* call; never free it. */
+LINX_API const char* linx_kernel_message(void);
+
+/* Convenience forms of linx_mount. */ /* The kernel's own words about the
+                                        * calling thread's last failed linx_*
+                                        * call, where the kernel gave any (the
+                                        * fs_context message log of
+                                        * fsopen(2)/fsconfig(2)/fsmount(2), e.g.
+                                        * "tmpfs: Bad value for 'size'"), else
+                                        * "". They are part of err->message too.
+                                        * Thread-local storage, valid until the
+                                        * thread's next linx_* call; never free
+                                        * it. */
+LINX_API const char* linx_kernel_message(void);
+
+/* Convenience forms of linx_mount. */
 
 /* A bind mount: linx_mount(source, target, NULL, MS_BIND | flags, NULL,
  * ns_path, NULL, create_target, err). `flags` may add MS_REC, MS_RDONLY,

@@ -629,11 +629,71 @@ static void test_mount_in_root(void) {
   CHECK_ERR(linx_umount_in_root(rootfs, "/dev/null", 0, NULL, &err) == 0,
             &err);
   CHECK(!mounted_here(placed));
+  /* The kernel's own words come back from the fd-based path. */
+  CHECK(linx_mount_in_root(rootfs, "none", "/run/c", "tmpfs", 0, "size=bogus",
+                           NULL, 0, LINX_IN_ROOT_MKDIR, &err) == -1);
+  CHECK_ERR(err.errno_value == EINVAL, &err);
+  CHECK(strstr(linx_kernel_message(), "Bad value for") != NULL);
+  CHECK(strstr(err.message, linx_kernel_message()) != NULL);
+  CHECK_ERR(linx_umount_in_root(rootfs, "/dev/null", 0, NULL, &err) == -1,
+            &err);
+  CHECK(strcmp(linx_kernel_message(), "") == 0);
   /* Unknown option bits and an empty root are refused before anything. */
   CHECK(linx_mount_in_root(rootfs, "none", "/x", "tmpfs", 0, NULL, NULL, 0,
                            0x100, &err) == -1);
   CHECK_ERR(err.stage == LINX_STAGE_BAD_FLAG, &err);
   CHECK(linx_umount_in_root("", "/x", 0, NULL, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_ARGUMENT, &err);
+}
+
+/* linx_mount_ex: an idmapped bind is refused for a path that is no user
+ * namespace; beneath slides a tmpfs under another; mkdir without a root. */
+static void test_mount_ex(void) {
+  char dir[DIR_SIZE];
+  char deep[PATH_SIZE], file[PATH_SIZE];
+  struct linx_error err;
+  struct linx_mount_args a;
+  g_test = "mount_ex";
+  make_dir(dir, sizeof(dir), "mount-ex");
+  CHECK(linx_mount("old", dir, "tmpfs", 0, NULL, NULL, NULL, 0, &err) == 0);
+  snprintf(file, sizeof(file), "%s/marker", dir);
+  CHECK(close(open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) == 0);
+  memset(&a, 0, sizeof(a));
+  a.size = sizeof(a);
+  a.source = "new";
+  a.target = dir;
+  a.fstype = "tmpfs";
+  a.beneath = 1;
+  CHECK_ERR(linx_mount_ex(&a, &err) == 0, &err);
+  CHECK(access(file, F_OK) == 0); /* the old one is still on top */
+  CHECK(linx_umount(dir, 0, NULL, &err) == 0);
+  CHECK(access(file, F_OK) != 0); /* the new, empty one is revealed */
+  CHECK(mounted_here(dir));
+  CHECK(linx_umount(dir, 0, NULL, &err) == 0);
+  /* mkdir without a root: inside "/". */
+  snprintf(deep, sizeof(deep), "%s/a/b", dir);
+  memset(&a, 0, sizeof(a));
+  a.size = sizeof(a);
+  a.source = "none";
+  a.target = deep;
+  a.fstype = "tmpfs";
+  a.mkdir = 1;
+  CHECK_ERR(linx_mount_ex(&a, &err) == 0, &err);
+  CHECK(mounted_here(deep));
+  CHECK(linx_umount(deep, 0, NULL, &err) == 0);
+  /* idmap_userns must name a user namespace file. */
+  memset(&a, 0, sizeof(a));
+  a.size = sizeof(a);
+  a.source = dir;
+  a.target = deep;
+  a.flags = MS_BIND;
+  a.idmap_userns = "/proc/self/ns/mnt";
+  CHECK(linx_mount_ex(&a, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_OPEN_NS, &err);
+  CHECK_ERR(err.errno_value == EINVAL, &err);
+  CHECK(!mounted_here(deep));
+  a.size = 3; /* too small to hold the basic fields */
+  CHECK(linx_mount_ex(&a, &err) == -1);
   CHECK_ERR(err.stage == LINX_STAGE_BAD_ARGUMENT, &err);
 }
 
@@ -655,6 +715,7 @@ int main(void) {
   test_pivot_root_in_another_namespace();
   test_proc_mount_with_pidns_path();
   test_mount_in_root();
+  test_mount_ex();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

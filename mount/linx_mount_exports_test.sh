@@ -15,7 +15,7 @@ if grep -qv '@@LINX_0$' <<<"$versioned"; then
   grep -v '@@LINX_0$' <<<"$versioned" || true
   fail=1
 fi
-expected="$(printf '%s\n' linx_bind linx_mount linx_mount_in_root linx_move \
+expected="$(printf '%s\n' linx_bind linx_kernel_message linx_mount linx_mount_ex linx_mount_in_root linx_move \
   linx_pivot_root linx_remount linx_stage_name linx_umount \
   linx_umount_in_root linx_version | sort)"
 if [[ "$defined" != "$expected" ]]; then

@@ -86,6 +86,7 @@
 #include "mount/flags.h"
 #include "mountinfo/mountinfo.h"
 #include "nsexec/nsexec.h"
+#include "nsexec/userns.h"
 
 namespace linx {
 
@@ -150,6 +151,12 @@ struct MountOptions {
   // root, inside "/" of the target namespace (same rules). With `create`,
   // only the parents.
   bool mkdir = false;
+  // Slide the new mount UNDER the mount at the target instead of on top
+  // (move_mount(2) MOVE_MOUNT_BENEATH, 6.5+): once the top one is
+  // unmounted the new one is there, with no moment where the path is
+  // empty. The target must be a mount point. Where the kernel lacks it →
+  // bad_argument "needs Linux 6.5", before anything is made.
+  bool beneath = false;
   // Resolve the target inside this root (see InRoot).
   InRoot root;
   // Where the verb runs.
@@ -188,6 +195,15 @@ struct BindOptions {
   // `source_in_root`, which resolves it inside the root too.
   InRoot root;
   bool source_in_root = false;
+  // An idmapped bind (MOUNT_ATTR_IDMAP, 5.12+; the filesystem must support
+  // it: tmpfs 6.3+, ext4/xfs/btrfs 5.12+): files show their owners mapped
+  // through this user namespace's uid/gid maps (a file of uid 0 shows as
+  // 100000 through a namespace mapping 0→100000). Set on the detached tree
+  // before it is attached. Errors at stage mount: EINVAL for a filesystem
+  // without idmap support or a mount already idmapped (the kernel's
+  // answer), EPERM without CAP_SYS_ADMIN in that namespace's owner.
+  std::optional<UserNamespace> idmap;
+  bool beneath = false;  // as in MountOptions
   Namespace in = Namespace::Self();
 };
 
@@ -208,6 +224,14 @@ struct RemountOptions {
   // (use Move).
   std::vector<MountFlag> flags;
   std::string data;
+  // The whole tree below `target` too, in one mount_setattr(2) with
+  // AT_RECURSIVE (5.12+; before: MS_REMOUNT|MS_BIND on every mount of the
+  // tree, top first). Per-mount flags only (ro, nosuid, nodev, noexec,
+  // nosymfollow, the atime words; bind and rec are implied): like a
+  // remount, the flags given replace the per-mount flags (atime kept when
+  // no atime word is given), so clearing a locked flag fails with EPERM.
+  // Other flags, or data → bad_flag / bad_argument.
+  bool recursive = false;
   InRoot root;  // resolve the target inside this root (see InRoot)
   Namespace in = Namespace::Self();
 };

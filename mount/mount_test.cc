@@ -607,6 +607,50 @@ TEST(RemountTest, PropagationWordsAreTheirOwnCall) {
   EXPECT_TRUE(FindMount(d)->shared.has_value());
 }
 
+// remount --recursive: one mount_setattr(AT_RECURSIVE), or the walk where
+// it is missing (forced here); the flags replace the per-mount flags of
+// every mount of the tree.
+TEST(RemountTest, RecursiveRemountChangesTheWholeTree) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  for (bool walk : {false, true}) {
+    SCOPED_TRACE(walk ? "submount walk" : "mount_setattr");
+    mount_internal::SetForceSubmountWalk(walk);
+    std::string d = MakeScratchDir("rmrec");
+    ScopedMount g(d);
+    ASSERT_OK(Mount("none", d, "tmpfs", WithFlags({MountFlag::kNosuid})));
+    std::string sub = Sub(d, "sub");
+    ScopedMount gs(sub);
+    ASSERT_OK(Mount("none", sub, "tmpfs"));
+    RemountOptions ro;
+    ro.recursive = true;
+    ro.flags = {MountFlag::kRo, MountFlag::kNodev, MountFlag::kNosymfollow};
+    ASSERT_OK(Remount(d, ro));
+    for (const std::string& m : {d, sub}) {
+      SCOPED_TRACE(m);
+      unsigned long f = StatvfsFlags(m);
+      EXPECT_NE(f & ST_RDONLY, 0u);
+      EXPECT_NE(f & ST_NODEV, 0u);
+      EXPECT_EQ(f & ST_NOSUID, 0u) << "replaced, as by a remount";
+      EXPECT_NE(f & 0x2000 /* ST_NOSYMFOLLOW, linux/statfs.h */, 0u);
+    }
+    RemountOptions rw;
+    rw.recursive = true;
+    ASSERT_OK(Remount(d, rw));
+    EXPECT_EQ(StatvfsFlags(d) & ST_RDONLY, 0u);
+    EXPECT_EQ(StatvfsFlags(sub) & ST_RDONLY, 0u);
+    RemountOptions bad;
+    bad.recursive = true;
+    bad.flags = {MountFlag::kSync};
+    EXPECT_THAT(Remount(d, bad), StageIs(Stage::kBadFlag));
+    bad.flags = {};
+    bad.data = "size=1m";
+    EXPECT_THAT(Remount(d, bad), StageIs(Stage::kBadArgument));
+    ASSERT_OK(Umount(sub));
+    ASSERT_OK(Umount(d));
+  }
+  mount_internal::SetForceSubmountWalk(false);
+}
+
 TEST(RemountTest, NotAMountFailsWithEinval) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("rmnm");

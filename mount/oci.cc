@@ -20,6 +20,10 @@
 #include "mount/flags.h"
 #include "mount/in_root.h"
 
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256  // Linux 5.10; older headers lack it
+#endif
+
 namespace linx {
 namespace {
 
@@ -117,6 +121,7 @@ constexpr FlagWord kFlagWords[] = {
     {"norelatime", true, MS_RELATIME},
     {"nostrictatime", true, MS_STRICTATIME},
     {"nosuid", false, MS_NOSUID},
+    {"nosymfollow", false, MS_NOSYMFOLLOW},
     {"rbind", false, MS_BIND | MS_REC},
     {"relatime", false, MS_RELATIME},
     {"ro", false, MS_RDONLY},
@@ -124,6 +129,7 @@ constexpr FlagWord kFlagWords[] = {
     {"silent", false, MS_SILENT},
     {"strictatime", false, MS_STRICTATIME},
     {"suid", true, MS_NOSUID},
+    {"symfollow", true, MS_NOSYMFOLLOW},
     {"sync", false, MS_SYNCHRONOUS},
 };
 
@@ -157,8 +163,12 @@ constexpr const char* kRecursiveAttr =
 constexpr RefusedWord kRefusedWords[] = {
     {"tmpcopyup",
      "copying the image's directory into the new tmpfs is not supported"},
-    {"idmap", "idmapped mounts are not supported by linx yet"},
-    {"ridmap", "idmapped mounts are not supported by linx yet"},
+    {"idmap",
+     "idmapped mounts from an OCI config (with uidMappings/gidMappings) are "
+     "not translated by linx apply yet"},
+    {"ridmap",
+     "idmapped mounts from an OCI config (with uidMappings/gidMappings) are "
+     "not translated by linx apply yet"},
     {"rro", kRecursiveAttr},
     {"rrw", kRecursiveAttr},
     {"rnosuid", kRecursiveAttr},
@@ -177,8 +187,6 @@ constexpr RefusedWord kRefusedWords[] = {
     {"rdiratime", kRecursiveAttr},
     {"rnosymfollow", kRecursiveAttr},
     {"rsymfollow", kRecursiveAttr},
-    {"nosymfollow", "linx has no flag word for MS_NOSYMFOLLOW yet"},
-    {"symfollow", "linx has no flag word for MS_NOSYMFOLLOW yet"},
     {"acl", "linx has no flag word for MS_POSIXACL"},
     {"noacl", "linx has no flag word for MS_POSIXACL"},
     {"iversion", "linx has no flag word for MS_I_VERSION"},

@@ -25,7 +25,7 @@
 //     nodev/dev, noexec/exec, sync/async, dirsync, mand/nomand,
 //     noatime/atime, nodiratime/diratime, relatime/norelatime,
 //     strictatime/nostrictatime, lazytime/nolazytime, silent/loud,
-//     defaults (nothing);
+//     nosymfollow/symfollow (5.10+), defaults (nothing);
 //   - bind and rbind make the entry a bind (type "bind" alone also does:
 //     runc 1.1 would pass "bind" to mount(2) as a filesystem type and fail
 //     with ENODEV); rbind is MS_BIND|MS_REC;
@@ -36,8 +36,8 @@
 //     tmpcopyup, idmap, ridmap, the recursive-attribute words (rro, rrw,
 //     rnosuid, rsuid, rnodev, rdev, rnoexec, rexec, rnoatime, ratime,
 //     rrelatime, rnorelatime, rstrictatime, rnostrictatime, rnodiratime,
-//     rdiratime, rnosymfollow, rsymfollow), nosymfollow, symfollow, acl,
-//     iversion, remount (an apply entry is a new mount), and for a bind
+//     rdiratime, rnosymfollow, rsymfollow), acl, noacl, iversion,
+//     noiversion, remount (an apply entry is a new mount), and for a bind
 //     the superblock words sync, dirsync, mand, lazytime;
 //   - every other word goes, comma-joined in order, into the data string
 //     ("mode=755,size=65536k").

@@ -178,37 +178,6 @@ const char* NsTypeName(int type) {
 // An nsfs file of the wrong type is refused here (NS_GET_NSTYPE, 4.11+); a
 // regular file that is no namespace at all is left for setns(2) to refuse
 // with EINVAL, which is the kernel's own answer.
-absl::StatusOr<UniqueFd> OpenNsFile(absl::string_view path, int want_type,
-                                    Stage stage) {
-  std::string p(path);
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) {
-    int err = errno;
-    return OpenError(stage, err, absl::StrCat("stat ", p));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return OpenError(stage, EINVAL,
-                     absl::StrCat(p, " is not a namespace file"));
-  }
-  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (!fd.valid()) {
-    int err = errno;
-    return OpenError(stage, err, absl::StrCat("open ", p));
-  }
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return OpenError(stage, EINVAL,
-                     absl::StrCat(p, " is not a namespace file"));
-  }
-  int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
-  if (type >= 0 && type != want_type) {
-    return OpenError(
-        stage, EINVAL,
-        absl::StrCat(p, " is a ", NsTypeName(type), " namespace, not a ",
-                     NsTypeName(want_type), " namespace"));
-  }
-  return fd;
-}
-
 absl::Status CheckPath(absl::string_view path) {
   if (path.empty()) return BadIn(path, "empty path");
   if (path.find('\0') != absl::string_view::npos) {
@@ -344,15 +313,28 @@ void* ForkedMain(void* arg) {
   // no exit signal: a "clone child" that only waitpid(__WCLONE) sees, so a
   // caller's SIGCHLD handler or waitpid(-1) loop can neither be woken by it
   // nor reap it, and SIGCHLD=SIG_IGN does not auto-reap it.
-  long child = ::syscall(SYS_clone, 0L, nullptr, nullptr, nullptr, 0L);
+  // CLONE_FILES: the child shares the fd table instead of copying it. A copy
+  // would hold every descriptor the caller's other threads have open at that
+  // moment — an open_tree(2) or fsmount(2) fd pins its mount, and a
+  // concurrent umount of that mount failed with EBUSY (seen with 100 BEAM
+  // processes mixing proc mounts and binds). The report pipe therefore
+  // cannot signal the child's death by EOF: the child writes its report
+  // (smaller than PIPE_BUF) before it exits, and the worker reads it after
+  // reaping the child.
+  long child = ::syscall(SYS_clone, static_cast<long>(CLONE_FILES), nullptr,
+                         nullptr, nullptr, 0L);
   if (child < 0) {
     // ENOMEM: the target PID namespace's init has exited (pid_namespaces(7)).
     w->result = StageError(w->operation, Stage::kFork, errno);
     return nullptr;
   }
   if (child == 0) ForkedChild(w->fn, w->arg, write_end.get());
-  write_end.reset();
 
+  int wstatus = 0;
+  pid_t reaped = RetryOnEintr(
+      [&] { return ::waitpid(static_cast<pid_t>(child), &wstatus, __WCLONE); });
+  int wait_err = reaped < 0 ? errno : 0;
+  write_end.reset();  // the child is gone: read to EOF
   StageErrno report;
   size_t got = 0;
   while (got < sizeof(report)) {
@@ -363,10 +345,6 @@ void* ForkedMain(void* arg) {
     if (n <= 0) break;  // EOF: the child died without reporting
     got += static_cast<size_t>(n);
   }
-  int wstatus = 0;
-  pid_t reaped = RetryOnEintr(
-      [&] { return ::waitpid(static_cast<pid_t>(child), &wstatus, __WCLONE); });
-  int wait_err = reaped < 0 ? errno : 0;
   if (got == sizeof(report)) {
     w->result = report.ok() ? absl::OkStatus()
                             : StageError(w->operation, report.stage,
@@ -442,7 +420,7 @@ absl::StatusOr<Namespace> Namespace::Path(absl::string_view path) {
   auto h = std::make_shared<Handle>();
   h->kind = Handle::Kind::kPath;
   h->path = std::string(path);
-  ASSIGN_OR_RETURN(h->mnt, OpenNsFile(path, CLONE_NEWNS, Stage::kOpenNs));
+  ASSIGN_OR_RETURN(h->mnt, OpenNamespaceFile(path, CLONE_NEWNS, Stage::kOpenNs));
   return Namespace(std::move(h));
 }
 
@@ -455,9 +433,9 @@ absl::StatusOr<Namespace> Namespace::Path(absl::string_view mnt_path,
   h->path = std::string(mnt_path);
   h->pidns_path = std::string(pidns_path);
   h->wants_pidns = true;
-  ASSIGN_OR_RETURN(h->mnt, OpenNsFile(mnt_path, CLONE_NEWNS, Stage::kOpenNs));
+  ASSIGN_OR_RETURN(h->mnt, OpenNamespaceFile(mnt_path, CLONE_NEWNS, Stage::kOpenNs));
   ASSIGN_OR_RETURN(h->pidns,
-                   OpenNsFile(pidns_path, CLONE_NEWPID, Stage::kOpenPidns));
+                   OpenNamespaceFile(pidns_path, CLONE_NEWPID, Stage::kOpenPidns));
   return Namespace(std::move(h));
 }
 
@@ -518,6 +496,41 @@ absl::StatusOr<Namespace> Namespace::Parse(absl::string_view spec) {
 bool Namespace::is_self() const { return handle_ == nullptr; }
 
 pid_t Namespace::pid() const { return handle_ ? handle_->pid : 0; }
+
+bool SetnsByPidfdSupported() { return nsexec_internal::PidfdSetnsSupported(); }
+
+absl::StatusOr<UniqueFd> OpenNamespaceFile(absl::string_view path,
+                                           int want_type, Stage stage) {
+  std::string p(path);
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) {
+    int err = errno;
+    return OpenError(stage, err, absl::StrCat("stat ", p));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return OpenError(stage, EINVAL,
+                     absl::StrCat(p, " is not a namespace file"));
+  }
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd.valid()) {
+    int err = errno;
+    return OpenError(stage, err, absl::StrCat("open ", p));
+  }
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return OpenError(stage, EINVAL,
+                     absl::StrCat(p, " is not a namespace file"));
+  }
+  int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
+  if (type >= 0 && type != want_type) {
+    return OpenError(
+        stage, EINVAL,
+        absl::StrCat(p, " is a ", NsTypeName(type), " namespace, not a ",
+                     NsTypeName(want_type), " namespace"));
+  }
+  return fd;
+}
+
+
 
 bool Namespace::has_pidns_path() const {
   return handle_ != nullptr && handle_->kind == Handle::Kind::kPath &&

@@ -53,6 +53,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "base/op_error.h"
+#include "base/unique_fd.h"
 
 namespace linx {
 
@@ -141,6 +142,19 @@ class Namespace {
   explicit Namespace(std::shared_ptr<const Handle> h) : handle_(std::move(h)) {}
   std::shared_ptr<const Handle> handle_;  // null for Self()
 };
+
+// Whether setns(2) accepts a pidfd on this kernel (5.8+), so Namespace::Pid
+// joins through the pidfd itself. Probed once per process on a throwaway
+// thread.
+bool SetnsByPidfdSupported();
+
+// A namespace file (/proc/<pid>/ns/<x>, or a bind mount of one) of type
+// `nstype` (CLONE_NEWNS, CLONE_NEWUSER, ...): stat(2)ed as a regular file,
+// opened O_RDONLY|O_CLOEXEC|O_NONBLOCK|O_NOCTTY, its type checked with
+// NS_GET_NSTYPE (4.11+). Errors at `stage` with the errno; a directory,
+// FIFO or device (never opened) or a namespace of another type → EINVAL.
+absl::StatusOr<UniqueFd> OpenNamespaceFile(absl::string_view path, int nstype,
+                                           Stage stage);
 
 // Runs `fn` on a new thread inside `ns` (see the threading model above) and
 // returns its status. Failures before `fn` runs carry an OpError payload with

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "tools/apply_command.h"
+#include "tools/features_command.h"
 #include "tools/find_command.h"
 #include "tools/list_command.h"
 #include "tools/verb_commands.h"
@@ -32,6 +33,9 @@ void PrintUsage(std::FILE* out) {
       "  pivot-root NEW_ROOT PUT_OLD\n"
       "  apply FILE [--root DIR] [--dry-run] [--json]   (OCI config mounts,\n"
       "        in one step, rolled back on failure)\n"
+      "\n"
+      "About this machine:\n"
+      "  features [--json]     which kernel mount features are here\n"
       "  version\n"
       "\n"
       "Run 'linx COMMAND --help' for a command's options.\n",
@@ -59,6 +63,9 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(cmd, "apply") == 0) {
     return linx::tools::RunApplyCommand(argc - 1, argv + 1);
+  }
+  if (std::strcmp(cmd, "features") == 0) {
+    return linx::tools::RunFeaturesCommand(argc - 1, argv + 1);
   }
   if (std::strcmp(cmd, "watch") == 0) {
     return linx::tools::RunWatchCommand(argc - 1, argv + 1);

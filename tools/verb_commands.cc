@@ -20,6 +20,7 @@
 #include "mount/flags.h"
 #include "mount/mount.h"
 #include "nsexec/nsexec.h"
+#include "nsexec/userns.h"
 
 namespace linx::tools {
 namespace {
@@ -56,7 +57,8 @@ constexpr VerbSpec kVerbs[] = {
      "the per-mount flags change, the filesystem is left alone. Given\n"
      "nothing but propagation words (private, shared, slave, unbindable,\n"
      "optionally rec), it changes the propagation type instead, like\n"
-     "`mount --make-private`."},
+     "`mount --make-private`.",
+     true},
     {Verb::kUmount, "umount", "TARGET", 1, true, false, false, true,
      "Unmounts TARGET: umount2(2). With --recursive, TARGET and every mount\n"
      "below it, deepest first (like umount -R).",
@@ -152,6 +154,10 @@ std::string VerbUsage(Verb verb) {
   if (TakesMkdir(verb)) absl::StrAppend(&usage, " [--mkdir]");
   if (TakesRoot(verb)) absl::StrAppend(&usage, " [--root DIR]");
   if (verb == Verb::kBind) absl::StrAppend(&usage, " [--source-in-root]");
+  if (TakesMkdir(verb)) absl::StrAppend(&usage, " [--beneath]");
+  if (verb == Verb::kBind) {
+    absl::StrAppend(&usage, " [--idmap pid:N|userns:PATH]");
+  }
   if (spec.in) absl::StrAppend(&usage, " [--in self|pid:N|path:P]");
   return usage;
 }
@@ -176,10 +182,17 @@ std::string VerbHelp(Verb verb) {
                     "(for binding a file\n"
                     "                  or device node onto a fresh tmpfs)\n");
   }
-  if (spec.recursive) {
+  if (spec.recursive && verb == Verb::kUmount) {
     absl::StrAppend(&options,
                     "  --recursive     also unmount every mount below TARGET, "
                     "deepest first\n");
+  } else if (spec.recursive) {
+    absl::StrAppend(&options,
+                    "  --recursive     the whole tree below TARGET too, in one "
+                    "mount_setattr(2)\n"
+                    "                  (per-mount flags only: ro, nosuid, "
+                    "nodev, noexec,\n"
+                    "                  nosymfollow, atime words)\n");
   }
   if (TakesMkdir(verb)) {
     absl::StrAppend(&options,
@@ -205,6 +218,21 @@ std::string VerbHelp(Verb verb) {
                     "too (by default\n"
                     "                  it is a path of the caller, opened "
                     "before entering --in)\n");
+  }
+  if (TakesMkdir(verb)) {
+    absl::StrAppend(&options,
+                    "  --beneath       put the new mount UNDER the one at "
+                    "TARGET (Linux 6.5+);\n"
+                    "                  unmounting the old one reveals it, "
+                    "with no empty moment\n");
+  }
+  if (verb == Verb::kBind) {
+    absl::StrAppend(
+        &options,
+        "  --idmap NS      an idmapped bind (5.12+): owners show through the "
+        "maps of\n"
+        "                  user namespace NS: pid:N (that of process N) or\n"
+        "                  userns:PATH (a file such as /proc/N/ns/user)\n");
   }
   if (spec.in) {
     absl::StrAppend(
@@ -263,7 +291,8 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
       name = name.substr(0, eq);
     }
     const bool takes_value = name == "--flags" || name == "--data" ||
-                             name == "--in" || name == "--root";
+                             name == "--in" || name == "--root" ||
+                             name == "--idmap";
     const bool allowed = (name == "--flags" && spec->flags) ||
                          (name == "--data" && spec->data) ||
                          (name == "--create" && spec->create) ||
@@ -271,6 +300,8 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
                          (name == "--mkdir" && TakesMkdir(verb)) ||
                          (name == "--root" && TakesRoot(verb)) ||
                          (name == "--source-in-root" && verb == Verb::kBind) ||
+                         (name == "--beneath" && TakesMkdir(verb)) ||
+                         (name == "--idmap" && verb == Verb::kBind) ||
                          (name == "--in" && spec->in);
     if (!allowed) {
       return UsageError(verb, absl::StrCat("unknown option ", Quote(name)));
@@ -290,6 +321,15 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
       cmd.mkdir = true;
     } else if (name == "--source-in-root") {
       cmd.source_in_root = true;
+    } else if (name == "--beneath") {
+      cmd.beneath = true;
+    } else if (name == "--idmap") {
+      if (!cmd.idmap.empty()) return UsageError(verb, "--idmap given twice");
+      if (std::string why = UserNamespace::SpecProblem(*value); !why.empty()) {
+        return UsageError(
+            verb, absl::StrCat("bad --idmap ", Quote(*value), ": ", why));
+      }
+      cmd.idmap = *value;
     } else if (name == "--root") {
       if (seen_root) return UsageError(verb, "--root given twice");
       seen_root = true;
@@ -373,6 +413,7 @@ Command ToCommand(const VerbCommand& cmd, const Namespace& in) {
       c.options.data = cmd.data;
       c.options.create = cmd.create;
       c.options.mkdir = cmd.mkdir;
+      c.options.beneath = cmd.beneath;
       c.options.root.dir = cmd.root;
       c.options.in = in;
       return c;
@@ -385,6 +426,7 @@ Command ToCommand(const VerbCommand& cmd, const Namespace& in) {
       c.options.mkdir = cmd.mkdir;
       c.options.root.dir = cmd.root;
       c.options.source_in_root = cmd.source_in_root;
+      c.options.beneath = cmd.beneath;
       c.options.in = in;
       return c;
     }
@@ -398,6 +440,7 @@ Command ToCommand(const VerbCommand& cmd, const Namespace& in) {
       RemountCommand c{op[0], {}};
       c.options.flags = MountFlagsOf(cmd);
       c.options.data = cmd.data;
+      c.options.recursive = cmd.recursive;
       c.options.root.dir = cmd.root;
       c.options.in = in;
       return c;
@@ -468,7 +511,13 @@ int RunParsedVerbCommand(const VerbCommand& command, std::FILE* out,
   }
   absl::StatusOr<Namespace> in = Namespace::Parse(command.in);
   if (!in.ok()) return ReportFailure(command.verb, in.status(), err);
-  absl::Status status = Execute(ToCommand(command, *in));
+  Command c = ToCommand(command, *in);
+  if (!command.idmap.empty()) {
+    absl::StatusOr<UserNamespace> userns = UserNamespace::Parse(command.idmap);
+    if (!userns.ok()) return ReportFailure(command.verb, userns.status(), err);
+    std::get<BindCommand>(c).options.idmap = *userns;
+  }
+  absl::Status status = Execute(c);
   if (!status.ok()) return ReportFailure(command.verb, status, err);
   return 0;
 }

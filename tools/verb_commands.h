@@ -54,6 +54,8 @@ struct VerbCommand {
   bool mkdir = false;                   // --mkdir (mount, bind)
   std::string root;                     // --root DIR; "" when not given
   bool source_in_root = false;          // --source-in-root (bind)
+  bool beneath = false;                 // --beneath (mount, bind)
+  std::string idmap;                    // --idmap pid:N|userns:PATH (bind)
   std::string in = "self";              // --in
 };
 

@@ -422,8 +422,8 @@ TEST(LinxCliTest, UsageErrorsExit2WithAHint) {
   EXPECT_EQ(r.err,
             "linx bind: missing operand: expected SOURCE TARGET\n"
             "usage: linx bind SOURCE TARGET [--flags W1,W2,...] [--data STR] "
-            "[--create] [--mkdir] [--root DIR] [--source-in-root] "
-            "[--in self|pid:N|path:P]\n"
+            "[--create] [--mkdir] [--root DIR] [--source-in-root] [--beneath] "
+            "[--idmap pid:N|userns:PATH] [--in self|pid:N|path:P]\n"
             "Run 'linx bind --help' for more.\n");
   r = RunLinx({"umount", "/x", "--lazy"});
   EXPECT_EQ(r.exit_code, 2) << r;

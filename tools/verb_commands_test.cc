@@ -358,6 +358,10 @@ TEST(ParseVerbCommandTest, RootMkdirAndSourceInRoot) {
       {"move", "a", "b", "--mkdir"},             // only mount and bind
       {"umount", "a", "--root", "/r", "--root", "/s"},
       {"mount", "a", "b", "c", "--root="},
+      {"bind", "a", "b", "--idmap", "pid:x"},
+      {"bind", "a", "b", "--idmap", "userns:rel"},
+      {"mount", "a", "b", "c", "--idmap", "pid:1"},  // binds only
+      {"remount", "a", "--beneath"},
   };
   for (const auto& args : kBad) {
     SCOPED_TRACE(::testing::PrintToString(args));
@@ -368,18 +372,18 @@ TEST(ParseVerbCommandTest, RootMkdirAndSourceInRoot) {
 TEST(VerbUsageTest, NamesEveryOptionTheVerbTakes) {
   EXPECT_EQ(VerbUsage(Verb::kMount),
             "usage: linx mount SOURCE TARGET FSTYPE [--flags W1,W2,...] "
-            "[--data STR] [--create] [--mkdir] [--root DIR] "
+            "[--data STR] [--create] [--mkdir] [--root DIR] [--beneath] "
             "[--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kBind),
             "usage: linx bind SOURCE TARGET [--flags W1,W2,...] [--data STR] "
-            "[--create] [--mkdir] [--root DIR] [--source-in-root] "
-            "[--in self|pid:N|path:P]");
+            "[--create] [--mkdir] [--root DIR] [--source-in-root] [--beneath] "
+            "[--idmap pid:N|userns:PATH] [--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kMove),
             "usage: linx move SOURCE TARGET [--root DIR] "
             "[--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kRemount),
             "usage: linx remount TARGET [--flags W1,W2,...] [--data STR] "
-            "[--root DIR] [--in self|pid:N|path:P]");
+            "[--recursive] [--root DIR] [--in self|pid:N|path:P]");
   EXPECT_EQ(VerbUsage(Verb::kUmount),
             "usage: linx umount TARGET [--flags detach,...] [--recursive] "
             "[--root DIR] [--in self|pid:N|path:P]");

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <string>
 #include <variant>
 
@@ -13,7 +14,9 @@
 #include "base/op_error.h"
 #include "base/status.h"
 #include "base/syscalls.h"
+#include "base/unique_fd.h"
 #include "mount/flags.h"
+#include "mount/internal/fd_api.h"
 #include "mount/internal/per_mount.h"
 #include "mount/internal/render.h"
 
@@ -77,10 +80,44 @@ absl::Status ApplyPropagation(const Plan& plan, const std::string& target,
   return absl::OkStatus();
 }
 
+// fsopen → fsconfig → fsmount → move_mount: the new mount appears complete,
+// with every flag. Returns false in *done where the kernel lacks fsopen(2).
+absl::Status MountByFsopen(const Plan& plan, const NewMountPlan& p,
+                           bool* done) {
+  bool unsupported = false;
+  ASSIGN_OR_RETURN(UniqueFd mnt, NewDetachedMount(plan, p, &unsupported));
+  if (unsupported) return absl::OkStatus();
+  // MOVE_MOUNT_T_SYMLINKS: the target is followed as mount(2) follows it.
+  if (sys::MoveMount(mnt.get(), "", AT_FDCWD, p.target.c_str(),
+                     sys::kMoveMountFEmptyPath | sys::kMoveMountTSymlinks |
+                         (p.beneath ? sys::kMoveMountBeneath : 0)) != 0) {
+    int err = errno;
+    // The target's problems, as mount(2) would report them.
+    return CallError(plan, PrimaryCall(plan), Stage::kMount, err,
+                     MainCallHint(plan, err));
+  }
+  *done = true;
+  return absl::OkStatus();
+}
+
 absl::Status ExecMount(const Plan& plan, const NewMountPlan& p) {
   ASSIGN_OR_RETURN(bool created, CreatePlaceholder(plan, p.create, p.target));
-  if (p.main_call && ::mount(CStr(p.source), p.target.c_str(), CStr(p.fstype),
-                             p.flags, CStr(p.data)) != 0) {
+  bool done = false;
+  if (UseFsopen(p)) {
+    absl::Status s = MountByFsopen(plan, p, &done);
+    if (!s.ok()) {
+      RemovePlaceholder(p.target, created);
+      return s;
+    }
+  }
+  if (p.beneath && !done) {
+    RemovePlaceholder(p.target, created);
+    return CallError(plan, PrimaryCall(plan), Stage::kMount, ENOSYS,
+                     "beneath needs fsmount(2) and move_mount(2)");
+  }
+  if (p.main_call && !done &&
+      ::mount(CStr(p.source), p.target.c_str(), CStr(p.fstype), p.flags,
+              CStr(p.data)) != 0) {
     int err = errno;
     RemovePlaceholder(p.target, created);
     return CallError(plan, PrimaryCall(plan), Stage::kMount, err,
@@ -97,8 +134,59 @@ absl::Status ExecMount(const Plan& plan, const NewMountPlan& p) {
   return s;
 }
 
+// open_tree(OPEN_TREE_CLONE) → mount_setattr on the detached tree →
+// move_mount: the bind appears with its per-mount flags already set (no
+// moment where a read-only bind is writable). Returns false in *done where
+// the kernel lacks open_tree(2) or mount_setattr(2) (nothing attached then).
+absl::Status BindByOpenTree(const Plan& plan, const BindPlan& p, bool* done) {
+  std::shared_ptr<UniqueFd> tree = p.tree;
+  if (!p.from_caller) {
+    unsigned flags =
+        sys::kOpenTreeClone | O_CLOEXEC | (p.rec ? sys::kAtRecursive : 0);
+    int fd = sys::OpenTree(AT_FDCWD, p.source.c_str(), flags);
+    if (fd < 0) {
+      int err = errno;
+      if (err == ENOSYS) return absl::OkStatus();
+      return CallError(plan, PrimaryCall(plan), Stage::kMount, err);
+    }
+    tree = std::make_shared<UniqueFd>(fd);
+  }
+  bool unsupported = false;
+  RETURN_IF_ERROR(SetTreeAttrs(plan, tree->get(), p.per_mount, p.rec,
+                               &unsupported, p.idmap ? p.idmap->fd() : -1));
+  if (unsupported) return absl::OkStatus();
+  if (sys::MoveMount(tree->get(), "", AT_FDCWD, p.target.c_str(),
+                     sys::kMoveMountFEmptyPath | sys::kMoveMountTSymlinks |
+                         (p.beneath ? sys::kMoveMountBeneath : 0)) != 0) {
+    int err = errno;
+    return CallError(plan, PrimaryCall(plan), Stage::kMount, err);
+  }
+  *done = true;
+  return absl::OkStatus();
+}
+
 absl::Status ExecBind(const Plan& plan, const BindPlan& p) {
   ASSIGN_OR_RETURN(bool created, CreatePlaceholder(plan, p.create, p.target));
+  if (UseOpenTreeBinds()) {
+    bool done = false;
+    absl::Status s = BindByOpenTree(plan, p, &done);
+    if (!s.ok()) {
+      RemovePlaceholder(p.target, created);
+      return s;
+    }
+    if (done) {
+      s = ApplyPropagation(plan, p.target, p.propagation);
+      if (!s.ok()) return UndoAfter(s, p.target, created);
+      return absl::OkStatus();
+    }
+  }
+  if (p.needs_fd_api()) {
+    RemovePlaceholder(p.target, created);
+    return CallError(plan, PrimaryCall(plan), Stage::kMount, ENOSYS,
+                     p.idmap ? "an idmapped bind needs open_tree(2) and "
+                               "mount_setattr(2) (5.12+)"
+                             : "beneath needs open_tree(2) and move_mount(2)");
+  }
   if (p.from_caller) {
     // move_mount(2): attaches the detached tree made by open_tree(2) in the
     // caller's namespace at target, in this thread's namespace.
@@ -131,6 +219,10 @@ absl::Status ExecMove(const Plan& plan, const MovePlan& p) {
 }
 
 absl::Status ExecRemount(const Plan& plan, const RemountPlan& p) {
+  if (p.recursive) {
+    if (p.main_call) RETURN_IF_ERROR(RemountTree(plan, p.target, p.per_mount));
+    return ApplyPropagation(plan, p.target, p.propagation);
+  }
   if (p.main_call &&
       ::mount(nullptr, p.target.c_str(), nullptr, p.flags, CStr(p.data)) != 0) {
     int err = errno;

@@ -50,6 +50,7 @@ unsigned long InForce(const struct statfs& st) {
   if (st.f_flags & ST_NOATIME) out |= MS_NOATIME;
   if (st.f_flags & ST_NODIRATIME) out |= MS_NODIRATIME;
   if (st.f_flags & ST_RELATIME) out |= MS_RELATIME;
+  if (st.f_flags & 0x2000 /* ST_NOSYMFOLLOW */) out |= 256 /* MS_NOSYMFOLLOW */;
   return out;
 }
 
@@ -63,6 +64,9 @@ int PerMount(const ForkedArgs* a) {
     if (a->per_mount & MS_NOSUID) attr.attr_set |= sys::kMountAttrNosuid;
     if (a->per_mount & MS_NODEV) attr.attr_set |= sys::kMountAttrNodev;
     if (a->per_mount & MS_NOEXEC) attr.attr_set |= sys::kMountAttrNoexec;
+    if (a->per_mount & 256 /* MS_NOSYMFOLLOW */) {
+      attr.attr_set |= sys::kMountAttrNosymfollow;
+    }
     if (a->per_mount & MS_NODIRATIME) {
       attr.attr_set |= sys::kMountAttrNodiratime;
     }

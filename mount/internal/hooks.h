@@ -12,6 +12,12 @@ namespace linx::mount_internal {
 void SetForceSubmountWalk(bool force);
 bool ForceSubmountWalk();
 
+// Forces the classic mount(2) calls where the fd-based API
+// (fsopen/fsmount, open_tree + mount_setattr + move_mount) would be used:
+// the tested fallback for kernels before 5.2 / 5.12.
+void SetForceClassicCalls(bool force);
+bool ForceClassicCalls();
+
 }  // namespace linx::mount_internal
 
 #endif  // LINX_MOUNT_INTERNAL_HOOKS_H_

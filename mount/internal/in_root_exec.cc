@@ -22,6 +22,7 @@
 #include "mount/flags.h"
 #include "mount/in_root.h"
 #include "mount/internal/calls.h"
+#include "mount/internal/fd_api.h"
 #include "mount/internal/per_mount.h"
 #include "mount/internal/render.h"
 #include "mount/internal/umount_walk.h"
@@ -120,139 +121,6 @@ void Record(std::vector<UndoRecord>* undo, const Plan& plan,
   undo->push_back(std::move(r));
 }
 
-// ---- New filesystems: fsopen → fsconfig → fsmount → move_mount ----------
-
-// The fs_context's messages (fsopen(2): "e <text>" per read), the errors
-// and warnings joined; "" when there are none.
-std::string KernelMessages(int fs_fd) {
-  std::vector<std::string> lines;
-  char buf[1024];
-  for (int i = 0; i < 32; ++i) {
-    ssize_t n = ::read(fs_fd, buf, sizeof(buf) - 1);
-    if (n <= 0) break;
-    absl::string_view line(buf, static_cast<size_t>(n));
-    if (absl::ConsumePrefix(&line, "e ") || absl::ConsumePrefix(&line, "w ")) {
-      lines.emplace_back(line);
-    }
-  }
-  return absl::StrJoin(lines, "; ");
-}
-
-// mount(2) data as fsconfig(2) calls: split at commas outside double quotes
-// (as the kernel's monolithic parser and the LSMs' quoted context= values
-// need), "key=value" → FSCONFIG_SET_STRING, "key" → FSCONFIG_SET_FLAG;
-// empty options are skipped, as by the kernel.
-std::vector<std::pair<std::string, std::optional<std::string>>> SplitData(
-    absl::string_view data) {
-  std::vector<std::pair<std::string, std::optional<std::string>>> out;
-  std::string cur;
-  bool quoted = false;
-  auto flush = [&] {
-    if (cur.empty()) return;
-    size_t eq = cur.find('=');
-    if (eq == std::string::npos) {
-      out.emplace_back(cur, std::nullopt);
-    } else if (eq > 0) {
-      out.emplace_back(cur.substr(0, eq), cur.substr(eq + 1));
-    }
-    cur.clear();
-  };
-  for (char c : data) {
-    if (c == '"') quoted = !quoted;
-    if (c == ',' && !quoted) {
-      flush();
-    } else {
-      cur += c;
-    }
-  }
-  flush();
-  return out;
-}
-
-// MS_* bits as fsmount(2) attributes (per mount) and as superblock flags
-// for fsconfig (FSCONFIG_SET_FLAG: "ro", "sync", "dirsync", "mand",
-// "lazytime", the words vfs_parse_sb_flag takes).
-unsigned AttrsOf(unsigned long ms) {
-  unsigned a = 0;
-  if (ms & MS_RDONLY) a |= sys::kMountAttrRdonly;
-  if (ms & MS_NOSUID) a |= sys::kMountAttrNosuid;
-  if (ms & MS_NODEV) a |= sys::kMountAttrNodev;
-  if (ms & MS_NOEXEC) a |= sys::kMountAttrNoexec;
-  if (ms & MS_NOATIME) a |= sys::kMountAttrNoatime;
-  if (ms & MS_STRICTATIME) a |= sys::kMountAttrStrictatime;
-  if (ms & MS_NODIRATIME) a |= sys::kMountAttrNodiratime;
-  if (ms & MS_NOSYMFOLLOW) a |= sys::kMountAttrNosymfollow;
-  return a;
-}
-
-std::vector<const char*> SbFlagsOf(unsigned long ms) {
-  std::vector<const char*> out;
-  if (ms & MS_RDONLY) out.push_back("ro");
-  if (ms & MS_SYNCHRONOUS) out.push_back("sync");
-  if (ms & MS_DIRSYNC) out.push_back("dirsync");
-  if (ms & MS_MANDLOCK) out.push_back("mand");
-  if (ms & MS_LAZYTIME) out.push_back("lazytime");
-  return out;
-}
-
-// A detached, fully configured mount of `p.fstype`, or ENOSYS in *errno_out
-// (and an OK empty fd) where the kernel lacks fsopen(2).
-absl::StatusOr<UniqueFd> NewDetachedMount(const Plan& plan,
-                                          const NewMountPlan& p,
-                                          bool* unsupported) {
-  UniqueFd fs(sys::Fsopen(p.fstype.c_str(), sys::kFsopenCloexec));
-  if (!fs.valid()) {
-    int err = errno;
-    if (err == ENOSYS) {
-      *unsupported = true;
-      return UniqueFd();
-    }
-    return CallError(plan, absl::StrCat("fsopen(", Quote(p.fstype), ")"),
-                     Stage::kMount, err,
-                     err == ENODEV ? MainCallHint(plan, err) : "");
-  }
-  auto config = [&](unsigned cmd, const char* key, const char* value,
-                    const std::string& call) -> absl::Status {
-    if (sys::Fsconfig(fs.get(), cmd, key, value, 0) == 0) {
-      return absl::OkStatus();
-    }
-    int err = errno;
-    return CallError(plan, call, Stage::kMount, err, KernelMessages(fs.get()));
-  };
-  if (!p.source.empty()) {
-    RETURN_IF_ERROR(config(sys::kFsconfigSetString, "source", p.source.c_str(),
-                           absl::StrCat("fsconfig(FSCONFIG_SET_STRING, "
-                                        "\"source\", ",
-                                        Quote(p.source), ")")));
-  }
-  for (const char* flag : SbFlagsOf(p.flags)) {
-    RETURN_IF_ERROR(
-        config(sys::kFsconfigSetFlag, flag, nullptr,
-               absl::StrCat("fsconfig(FSCONFIG_SET_FLAG, \"", flag, "\")")));
-  }
-  for (const auto& [key, value] : SplitData(p.data)) {
-    if (value) {
-      RETURN_IF_ERROR(
-          config(sys::kFsconfigSetString, key.c_str(), value->c_str(),
-                 absl::StrCat("fsconfig(FSCONFIG_SET_STRING, ", Quote(key),
-                              ", ", Quote(*value), ")")));
-    } else {
-      RETURN_IF_ERROR(config(
-          sys::kFsconfigSetFlag, key.c_str(), nullptr,
-          absl::StrCat("fsconfig(FSCONFIG_SET_FLAG, ", Quote(key), ")")));
-    }
-  }
-  RETURN_IF_ERROR(config(sys::kFsconfigCmdCreate, nullptr, nullptr,
-                         "fsconfig(FSCONFIG_CMD_CREATE)"));
-  UniqueFd mnt(sys::Fsmount(fs.get(), sys::kFsmountCloexec, AttrsOf(p.flags)));
-  if (!mnt.valid()) {
-    int err = errno;
-    return CallError(plan, "fsmount(FSMOUNT_CLOEXEC)", Stage::kMount, err,
-                     KernelMessages(fs.get()));
-  }
-  return mnt;
-}
-
 absl::Status NewMountInRoot(const Plan& plan, const NewMountPlan& p,
                             const Root& root, std::vector<UndoRecord>* undo) {
   const RootSpec& spec = *plan.root;
@@ -346,14 +214,23 @@ absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root,
   if (tree == nullptr || !tree->valid()) {
     return absl::InternalError("bind in a root without a source tree");
   }
+  // The per-mount flags (and the idmapping) go on the detached tree, so the
+  // bind appears with them; where mount_setattr is missing, after attach.
+  bool unsupported = false;
+  RETURN_IF_ERROR(SetTreeAttrs(plan, tree->get(), p.per_mount, p.rec,
+                               &unsupported, p.idmap ? p.idmap->fd() : -1));
+  if (unsupported && p.needs_fd_api()) {
+    return CallError(plan, PrimaryCall(plan), Stage::kMount, ENOSYS,
+                     "an idmapped bind needs mount_setattr(2) (5.12+)");
+  }
   InRootPath target;
   InRootOptions opts;
   opts.mkdir = spec.mkdir;
   opts.create_file = spec.create;
   RETURN_IF_ERROR(Resolve(plan, root, p.target, opts, &target));
   if (sys::MoveMount(tree->get(), "", target.fd.get(), "",
-                     sys::kMoveMountFEmptyPath | sys::kMoveMountTEmptyPath) !=
-      0) {
+                     sys::kMoveMountFEmptyPath | sys::kMoveMountTEmptyPath |
+                         (p.beneath ? sys::kMoveMountBeneath : 0)) != 0) {
     int err = errno;
     return Undo(CallError(plan,
                           absl::StrCat("move_mount(", tree->get(), ", \"\", ",
@@ -367,7 +244,7 @@ absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root,
   ASSIGN_OR_RETURN(std::string attached, FdPath(plan, tree->get()));
   BindPlan at = p;
   at.target = attached;
-  absl::Status s = ApplyPerMount(plan, at);
+  absl::Status s = unsupported ? ApplyPerMount(plan, at) : absl::OkStatus();
   if (s.ok()) s = ApplyPropagation(plan, attached, p.propagation);
   if (s.ok()) {
     s = Inside(plan, root, tree->get(),

@@ -25,7 +25,7 @@
 #define MS_NOSYMFOLLOW 256
 #endif
 #ifndef ST_NOSYMFOLLOW
-#define ST_NOSYMFOLLOW 256
+#define ST_NOSYMFOLLOW 0x2000  // include/linux/statfs.h; glibc 2.36 lacks it
 #endif
 
 namespace linx::mount_internal {
@@ -112,6 +112,7 @@ absl::Status SetattrRecursive(const Plan& plan, const BindPlan& bind,
   add(MS_NODIRATIME, sys::kMountAttrNodiratime, "MOUNT_ATTR_NODIRATIME");
   add(MS_NOATIME, sys::kMountAttrNoatime, "MOUNT_ATTR_NOATIME");
   add(MS_STRICTATIME, sys::kMountAttrStrictatime, "MOUNT_ATTR_STRICTATIME");
+  add(MS_NOSYMFOLLOW, sys::kMountAttrNosymfollow, "MOUNT_ATTR_NOSYMFOLLOW");
   if (bind.per_mount & MS_RELATIME) names.push_back("MOUNT_ATTR_RELATIME");
   if (bind.per_mount & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
     // mount_setattr(2): an atime change must clear the whole atime field.
@@ -151,6 +152,59 @@ std::variant<unsigned long, int> PerMountFlagsInForce(const std::string& path) {
   if (sv.f_flag & ST_RELATIME) in_force |= MS_RELATIME;
   if (sv.f_flag & ST_NOSYMFOLLOW) in_force |= MS_NOSYMFOLLOW;
   return in_force;
+}
+
+absl::Status RemountTree(const Plan& plan, const std::string& target,
+                         unsigned long per_mount) {
+  if (!ForceSubmountWalk() && !g_no_mount_setattr.load()) {
+    sys::MountAttr attr;
+    auto bit = [&](unsigned long ms, uint64_t a) {
+      if (per_mount & ms) {
+        attr.attr_set |= a;
+      } else {
+        attr.attr_clr |= a;
+      }
+    };
+    bit(MS_RDONLY, sys::kMountAttrRdonly);
+    bit(MS_NOSUID, sys::kMountAttrNosuid);
+    bit(MS_NODEV, sys::kMountAttrNodev);
+    bit(MS_NOEXEC, sys::kMountAttrNoexec);
+    bit(MS_NOSYMFOLLOW, sys::kMountAttrNosymfollow);
+    if (per_mount & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
+      attr.attr_clr |= sys::kMountAttrAtimeMask;
+      if (per_mount & MS_NOATIME) attr.attr_set |= sys::kMountAttrNoatime;
+      if (per_mount & MS_STRICTATIME) {
+        attr.attr_set |= sys::kMountAttrStrictatime;
+      }
+    }
+    if (per_mount & MS_NODIRATIME) {
+      attr.attr_set |= sys::kMountAttrNodiratime;
+    } else if (per_mount & kAtimeBits) {
+      attr.attr_clr |= sys::kMountAttrNodiratime;
+    }
+    if (sys::MountSetattr(AT_FDCWD, target.c_str(), sys::kAtRecursive, &attr) ==
+        0) {
+      return absl::OkStatus();
+    }
+    int err = errno;
+    if (err != ENOSYS) {
+      return CallError(plan, PrimaryCall(plan), Stage::kMount, err,
+                       absl::StrCat("mount_setattr(AT_FDCWD, ", Quote(target),
+                                    ", AT_RECURSIVE, {attr_set=",
+                                    RenderMountFlags(per_mount), "})"));
+    }
+    g_no_mount_setattr.store(true);
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> tree, MountTree(plan, target));
+  for (const std::string& path : tree) {
+    unsigned long flags = MS_REMOUNT | MS_BIND | per_mount;
+    if (::mount(nullptr, path.c_str(), nullptr, flags, nullptr) != 0) {
+      int err = errno;
+      return CallError(plan, MountCall("", path, "", flags, ""), Stage::kMount,
+                       err);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ApplyPerMount(const Plan& plan, const BindPlan& bind) {

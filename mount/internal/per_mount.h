@@ -21,6 +21,14 @@ std::variant<unsigned long, int> PerMountFlagsInForce(const std::string& path);
 // the kernel rules (locked flags, mount_setattr(2), the submount walk).
 absl::Status ApplyPerMount(const Plan& plan, const BindPlan& bind);
 
+// A recursive remount of per-mount flags: the per-mount flags of the mount
+// at `target` and of every mount below it become `per_mount` (atime kept
+// when none is given): mount_setattr(AT_RECURSIVE) with attr_clr the
+// per-mount flags not asked for (5.12+), else MS_REMOUNT|MS_BIND|per_mount
+// on each mount of the tree, top first.
+absl::Status RemountTree(const Plan& plan, const std::string& target,
+                         unsigned long per_mount);
+
 }  // namespace linx::mount_internal
 
 #endif  // LINX_MOUNT_INTERNAL_PER_MOUNT_H_

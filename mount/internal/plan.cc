@@ -3,6 +3,10 @@
 #include <limits.h>
 #include <sys/mount.h>
 
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
 #include <set>
 #include <string>
 #include <utility>
@@ -11,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
 #include "base/status.h"
+#include "base/syscalls.h"
 #include "mount/flags.h"
 
 namespace linx::mount_internal {
@@ -23,7 +28,7 @@ constexpr size_t kMaxPathBytes = PATH_MAX - 1;
 constexpr unsigned long kAtimeBits =
     MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
 constexpr unsigned long kPerMountBits =
-    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | kAtimeBits;
+    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW | kAtimeBits;
 constexpr unsigned long kPropagationBits =
     MS_PRIVATE | MS_SHARED | MS_SLAVE | MS_UNBINDABLE;
 
@@ -67,7 +72,7 @@ absl::Status CheckMountFlags(const char* op,
                              const std::vector<MountFlag>& flags) {
   for (MountFlag f : flags) {
     int i = static_cast<int>(f);
-    if (i < 0 || i > static_cast<int>(MountFlag::kLazytime)) {
+    if (i < 0 || i > static_cast<int>(MountFlag::kNosymfollow)) {
       return BadFlag(op, absl::StrCat("MountFlag(", i, ")"),
                      absl::StrCat("unknown mount flag value ", i));
     }
@@ -113,6 +118,24 @@ Split SplitPropagation(unsigned long bits) {
   if (prop != 0) s.propagation = prop | (s.main & (MS_REC | MS_SILENT));
   s.only_propagation = prop != 0 && (s.main & ~(MS_REC | MS_SILENT)) == 0;
   return s;
+}
+
+// MOVE_MOUNT_BENEATH (6.5): flags are checked before fds, so an unknown
+// flag answers EINVAL and a known one EBADF. Probed once.
+bool HasMoveMountBeneath() {
+  static const bool has = [] {
+    int r = sys::MoveMount(-1, "", -1, "",
+                           sys::kMoveMountBeneath | sys::kMoveMountFEmptyPath);
+    return r == 0 || errno != EINVAL;
+  }();
+  return has;
+}
+
+absl::Status CheckBeneath(const char* op, bool beneath) {
+  if (!beneath || HasMoveMountBeneath()) return absl::OkStatus();
+  return BadArgumentError(op, "beneath",
+                          "needs Linux 6.5 (MOVE_MOUNT_BENEATH); this kernel "
+                          "does not have it");
 }
 
 // The root of a command, checked: "" or an absolute path in another
@@ -161,6 +184,11 @@ absl::StatusOr<Plan> PlanMount(const MountCommand& c, const Namespace& in) {
   p.main_call = !(s.only_propagation && c.source.empty() && c.fstype.empty() &&
                   o.data.empty());
   if (!p.main_call) p.flags = 0;
+  p.beneath = o.beneath;
+  if (o.beneath && !p.main_call) {
+    return BadArgumentError(op, "beneath", "needs a new mount to slide under");
+  }
+  RETURN_IF_ERROR(CheckBeneath(op, o.beneath));
   Plan plan;
   plan.operation = op;
   if (root) {
@@ -221,6 +249,9 @@ absl::StatusOr<Plan> PlanBind(const BindCommand& c, const Namespace& in) {
   // mount(2) ignores per-mount flags on MS_BIND: they need the follow-up.
   p.per_mount = bits & kPerMountBits;
   p.propagation = SplitPropagation(bits).propagation;
+  p.idmap = o.idmap;
+  p.beneath = o.beneath;
+  RETURN_IF_ERROR(CheckBeneath(op, o.beneath));
   Plan plan;
   plan.operation = op;
   if (root) {
@@ -276,6 +307,23 @@ absl::StatusOr<Plan> PlanRemount(const RemountCommand& c, const Namespace& in) {
   // `remount X --flags private`: nothing to remount, one propagation call.
   p.main_call = !(s.only_propagation && o.data.empty());
   p.flags = MS_REMOUNT | (bits & ~kPropagationBits);
+  if (o.recursive) {
+    unsigned long other = bits & ~(kPerMountBits | kPropagationBits | MS_BIND |
+                                   MS_REC | MS_SILENT);
+    if (other != 0) {
+      return BadFlag(op, RenderMountFlags(other),
+                     absl::StrCat("a recursive remount changes per-mount "
+                                  "flags only, not ",
+                                  RenderMountFlags(other)));
+    }
+    if (!o.data.empty()) {
+      return BadArgumentError(op, "data",
+                              "cannot be changed by a recursive remount");
+    }
+    p.recursive = true;
+    p.per_mount = bits & kPerMountBits;
+    if (p.propagation != 0) p.propagation |= MS_REC;
+  }
   Plan plan;
   plan.operation = op;
   ASSIGN_OR_RETURN(plan.root, RootOf(op, o.root, false, in));
@@ -345,8 +393,10 @@ Where WhereOf(const Plan& plan, const Namespace& in) {
   if (m != nullptr && m->main_call && m->fstype == "proc") {
     return Where::kForked;
   }
+  const auto* r = std::get_if<RemountPlan>(&plan.call);
   if (in.has_pidns_path() && !std::holds_alternative<UmountPlan>(plan.call) &&
-      !std::holds_alternative<PivotRootPlan>(plan.call)) {
+      !std::holds_alternative<PivotRootPlan>(plan.call) &&
+      !(r != nullptr && r->recursive)) {
     return Where::kForked;
   }
   return Where::kWorker;
@@ -380,6 +430,16 @@ absl::StatusOr<Plan> MakePlan(const Command& command, const Namespace& in) {
   if (!plan.ok()) return plan;
   plan->in_suffix = in.is_self() ? "" : absl::StrCat(" in ", in.Describe());
   plan->where = WhereOf(*plan, in);
+  const auto* bind = std::get_if<BindPlan>(&plan->call);
+  const auto* fresh = std::get_if<NewMountPlan>(&plan->call);
+  if (plan->where == Where::kForked &&
+      ((bind != nullptr && bind->needs_fd_api()) ||
+       (fresh != nullptr && fresh->beneath))) {
+    return BadArgumentError(
+        plan->operation, bind != nullptr && bind->idmap ? "idmap" : "beneath",
+        "cannot be combined with a mount made in the "
+        "target's PID namespace yet");
+  }
   if (plan->root && plan->where == Where::kForked) {
     // The forked child may run only async-signal-safe code; resolving in a
     // root is not. (A proc for a container: mount it with the root from the

@@ -18,6 +18,7 @@
 #include "base/unique_fd.h"
 #include "mount/command.h"
 #include "nsexec/nsexec.h"
+#include "nsexec/userns.h"
 
 namespace linx::mount_internal {
 
@@ -28,6 +29,7 @@ struct NewMountPlan {
   bool main_call = true;                     // false: only the propagation call
   unsigned long propagation = 0;  // MS_<type>[|MS_REC|MS_SILENT], own call
   bool create = false;
+  bool beneath = false;  // MOVE_MOUNT_BENEATH
 };
 
 // A bind, of a path in the target namespace or of a tree the caller opened
@@ -40,6 +42,10 @@ struct BindPlan {
   bool create = false;
   bool from_caller = false;        // the source is opened on the calling thread
   std::shared_ptr<UniqueFd> tree;  // from_caller: the open_tree(2) clone
+  std::optional<UserNamespace> idmap;  // MOUNT_ATTR_IDMAP
+  bool beneath = false;                // MOVE_MOUNT_BENEATH
+  // Needs the detached-tree path (idmap, beneath): no classic fallback.
+  bool needs_fd_api() const { return idmap.has_value() || beneath; }
 };
 
 struct MovePlan {
@@ -51,6 +57,8 @@ struct RemountPlan {
   unsigned long flags = 0;  // MS_REMOUNT|...
   bool main_call = true;    // false: only the propagation call
   unsigned long propagation = 0;
+  bool recursive = false;       // the whole tree: per-mount flags only
+  unsigned long per_mount = 0;  // recursive: the per-mount MS_* bits
 };
 
 struct UmountPlan {

@@ -44,6 +44,10 @@ struct PrimaryCallOf {
   }
   std::string operator()(const RemountPlan& p) const {
     if (!p.main_call) return MountCall("", p.target, "", p.propagation, "");
+    if (p.recursive) {
+      return MountCall("", p.target, "",
+                       MS_REMOUNT | MS_BIND | MS_REC | p.per_mount, "");
+    }
     return MountCall("", p.target, "", p.flags, p.data);
   }
   std::string operator()(const UmountPlan& p) const {
@@ -63,11 +67,14 @@ std::string PrimaryCall(const Plan& plan) {
 }
 
 absl::Status CallError(const Plan& plan, absl::string_view call, Stage stage,
-                       int err, absl::string_view hint) {
+                       int err, absl::string_view hint,
+                       absl::string_view kernel_message) {
   std::string msg = absl::StrCat(call, plan.in_suffix, ": ", StageName(stage),
                                  ": ", ErrnoDescription(err));
   if (!hint.empty()) absl::StrAppend(&msg, ": ", hint);
-  return MakeOpError({plan.operation, stage, err, ""}, msg);
+  if (!kernel_message.empty()) absl::StrAppend(&msg, ": ", kernel_message);
+  return MakeOpError(
+      {plan.operation, stage, err, "", std::string(kernel_message)}, msg);
 }
 
 std::string MainCallHint(const Plan& plan, int err) {

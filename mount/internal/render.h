@@ -27,9 +27,12 @@ std::string MountCall(absl::string_view source, absl::string_view target,
 // before (setns, create) or around (the forked path) its syscalls.
 std::string PrimaryCall(const Plan& plan);
 
-// The error of `call`, made for `plan`, failing at `stage` with `err`.
+// The error of `call`, made for `plan`, failing at `stage` with `err`; the
+// kernel's own words (fs_context log), when it gave any, end the message
+// and fill OpError::kernel_message.
 absl::Status CallError(const Plan& plan, absl::string_view call, Stage stage,
-                       int err, absl::string_view hint = "");
+                       int err, absl::string_view hint = "",
+                       absl::string_view kernel_message = "");
 
 // The hint for an errno of a plan's main call where the errno alone
 // misleads (move EINVAL, mount ENODEV), or "".
