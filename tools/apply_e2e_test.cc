@@ -355,6 +355,23 @@ TEST(LinxApplyTest, HostileDestinationsStayInTheRoot) {
     }
     Unmounter undo(b.rootfs);
   }
+  // A dry run sees the same: the escaping link is "would fail", exit 1,
+  // and nothing is created or mounted anywhere.
+  Write(b.bundle + "/m.json",
+        R"([{"destination": "/ok/dir", "type": "tmpfs", "source": "x"},
+            {"destination": "/abs/x", "type": "tmpfs", "source": "x"}])");
+  const std::string tree_before = Tree(b.top);
+  LinxResult dry =
+      RunLinx({"apply", b.bundle + "/m.json", "--root", b.rootfs, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 1) << dry;
+  EXPECT_THAT(dry.out, HasSubstr("would create \"/ok\", \"/ok/dir\""));
+  EXPECT_THAT(dry.out, HasSubstr("would fail: \"/abs\" is a dangling "
+                                 "symlink"));
+  EXPECT_THAT(dry.err, HasSubstr("entry 2 (\"/abs/x\"): would fail"));
+  EXPECT_THAT(dry.err, HasSubstr("nothing was changed"));
+  EXPECT_EQ(Tree(b.top), tree_before);
+  EXPECT_EQ(MountInfoText(), table_before);
+
   // The legitimate in-root link: /inside → /real (".." clamped at the root).
   Write(b.bundle + "/m.json",
         R"([{"destination": "/inside/mnt", "type": "tmpfs", "source": "x"}])");
