@@ -316,6 +316,15 @@ TEST(LinxApplyTest, HostileDestinationsStayInTheRoot) {
   ASSERT_EQ(::symlink("loop", (b.rootfs + "/loop").c_str()), 0);
   ASSERT_EQ(::symlink("/proc/self/root/etc", (b.rootfs + "/magic").c_str()), 0);
   linx::testing::MakeSubdir(b.rootfs, "real");
+  // A link to a host device, and a chain of 41 links (the kernel's and the
+  // resolver's limit is 40).
+  ASSERT_EQ(::symlink("/dev/null", (b.rootfs + "/devnull").c_str()), 0);
+  for (int i = 0; i < 41; ++i) {
+    ASSERT_EQ(::symlink(absl::StrCat("c", i + 1).c_str(),
+                        absl::StrCat(b.rootfs, "/c", i).c_str()),
+              0);
+  }
+  linx::testing::MakeSubdir(b.rootfs, "c41");
   ASSERT_EQ(::symlink("/../../real", (b.rootfs + "/inside").c_str()), 0);
   const std::string host_before = Tree(b.host);
   const std::string table_before = MountInfoText();
@@ -330,6 +339,8 @@ TEST(LinxApplyTest, HostileDestinationsStayInTheRoot) {
       {"/loop/x", "tmpfs", "ELOOP"},
       {"/magic/x", "tmpfs", ""},  // in-root walk: /proc is not in the image
       {"/abs/hosts", "file", "ENOENT"},
+      {"/devnull", "file", "ENOENT"},  // <root>/dev/null: not the host's
+      {"/c0/x", "tmpfs", "ELOOP"},
       {"/rel", "file", ""},  // a dangling link is never created through
   };
   for (const Case& c : cases) {
