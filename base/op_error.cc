@@ -18,7 +18,7 @@ constexpr const char* kStageNames[] = {
     "none",  "mount", "umount",   "pivot_root", "open_ns",      "unshare",
     "setns", "chdir", "thread",   "create",     "open_pidns",   "setns_pid",
     "pipe",  "fork",  "bad_flag", "bad_in",     "bad_argument", "read",
-    "resolve",
+    "resolve", "setns_user",
 };
 // clang-format on
 constexpr int kStageCount = sizeof(kStageNames) / sizeof(kStageNames[0]);

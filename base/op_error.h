@@ -43,6 +43,7 @@ enum class Stage : int {
   kBadArgument = 16,  // any other invalid argument (value: which)
   kRead = 17,         // reading a file such as mountinfo
   kResolve = 18,      // resolving a path inside a root (mount/in_root.h)
+  kSetnsUser = 19,    // setns(fd, CLONE_NEWUSER) in the forked child
 };
 
 // Whether `stage` is one of the argument stages (bad_flag, bad_in,

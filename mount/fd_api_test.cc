@@ -17,9 +17,11 @@
 #include <cerrno>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/op_error.h"
 #include "base/testing/privileged.h"
 #include "base/testing/status_matchers.h"
@@ -303,6 +305,141 @@ TEST(FdApiTest, IdmappedBindShowsOwnersThroughTheMap) {
   ::umount2(dst.c_str(), MNT_DETACH);
   ::umount2(proc.c_str(), MNT_DETACH);
   ::umount2(src.c_str(), MNT_DETACH);
+}
+
+// A child in a user namespace mapping 0..65535 to 100000.., with a mount
+// namespace of its own (owned by that user namespace), as a rootless
+// container has. Killed and reaped when destroyed.
+class RootlessChild {
+ public:
+  RootlessChild() {
+    int up[2], down[2];
+    if (::pipe2(up, O_CLOEXEC) != 0 || ::pipe2(down, O_CLOEXEC) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      char b = 0;
+      if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
+      if (::write(up[1], "u", 1) != 1) ::_exit(2);
+      if (::read(down[0], &b, 1) != 1) ::_exit(3);  // maps written
+      if (::unshare(CLONE_NEWNS) != 0) ::_exit(4);
+      if (::write(up[1], "n", 1) != 1) ::_exit(5);
+      while (::read(down[0], &b, 1) > 0) {
+      }
+      ::_exit(0);
+    }
+    ::close(up[1]);
+    ::close(down[0]);
+    release_ = down[1];
+    char b = 0;
+    if (::read(up[0], &b, 1) != 1) return;
+    for (const char* map : {"uid_map", "gid_map"}) {
+      if (!testing::WriteFile(absl::StrCat("/proc/", pid_, "/", map),
+                              "0 100000 65536\n")) {
+        return;
+      }
+    }
+    if (::write(release_, "m", 1) != 1 || ::read(up[0], &b, 1) != 1) return;
+    ::close(up[0]);
+    ready_ = true;
+  }
+  ~RootlessChild() {
+    if (release_ >= 0) ::close(release_);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ready() const { return ready_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int release_ = -1;
+  bool ready_ = false;
+};
+
+// --userns: the verb runs in a child that joined the target's user
+// namespace too, so a tmpfs it mounts belongs to that namespace: its root
+// directory is owned by the namespace's root, host uid 100000. Without it,
+// the same mount from the host's user namespace is owned by uid 0.
+TEST(UserNamespaceTest, MountsJoinTheTargetsUserNamespace) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  // The namespace's root (host uid 100000) must be able to reach the
+  // target: the scratch tmpfs lives under /root (0700, host root's). A
+  // scratch tmpfs over /mnt of this test's private mount namespace (made
+  // before the child copies it) is reachable; it dies with the namespace.
+  ASSERT_EQ(::mount("userns-scratch", "/mnt", "tmpfs", 0, "mode=0755"), 0);
+  struct UnmountMnt {
+    ~UnmountMnt() { ::umount2("/mnt", MNT_DETACH); }
+  } unmount_mnt;
+  RootlessChild child;
+  ASSERT_TRUE(child.ready());
+  ASSERT_OK_AND_ASSIGN(Namespace plain, Namespace::Pid(child.pid()));
+  ASSERT_OK_AND_ASSIGN(Namespace rootless, plain.WithUserNamespace());
+  EXPECT_TRUE(rootless.joins_userns());
+  std::string d = MakeSubdir("/mnt", "userns-tmpfs");
+  std::string e = MakeSubdir("/mnt", "userns-host");
+  MountOptions o;
+  o.in = rootless;
+  ASSERT_OK(Mount("none", d, "tmpfs", o));
+  o.in = plain;
+  ASSERT_OK(Mount("none", e, "tmpfs", o));
+  std::string root = absl::StrCat("/proc/", child.pid(), "/root");
+  struct stat st;
+  ASSERT_EQ(::stat((root + d).c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 100000u);
+  EXPECT_EQ(st.st_gid, 100000u);
+  ASSERT_EQ(::stat((root + e).c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_FALSE(FindMount(d).has_value()) << "only in the child's namespace";
+  // umount joins it too; pivot_root and walks are refused up front.
+  UmountOptions u;
+  u.in = rootless;
+  ASSERT_OK(Umount(d, u));
+  EXPECT_THAT(Umount(d, u), ErrnoIs(EINVAL));
+  PivotRootOptions pr;
+  pr.in = rootless;
+  EXPECT_THAT(PivotRoot(d, "old", pr), StageIs(Stage::kBadArgument));
+  // Self has no other user namespace to join.
+  EXPECT_THAT(Namespace::Self().WithUserNamespace().status(),
+              StageIs(Stage::kBadIn));
+}
+
+// overlayfs with 500 lower layers (the kernel's maximum): on the fsopen
+// path each layer is one fsconfig("lowerdir+"), so the 4095-byte limit of
+// mount(2)'s data page does not apply; the classic path refuses such data
+// before touching anything.
+TEST(FdApiTest, OverlayWithFiveHundredLayers) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string top = MakeScratchDir("ovl");
+  std::vector<std::string> layers;
+  for (int i = 0; i < 500; ++i) {
+    std::string l = MakeSubdir(top, absl::StrCat("l", i));
+    ASSERT_TRUE(testing::WriteFile(absl::StrCat(l, "/f", i), "x"));
+    layers.push_back(l);
+  }
+  std::string upper = MakeSubdir(top, "upper");
+  std::string work = MakeSubdir(top, "work");
+  std::string merged = MakeSubdir(top, "merged");
+  // The topmost layer first, as in "lowerdir=".
+  MountOptions o;
+  o.data = absl::StrCat("lowerdir=", absl::StrJoin(layers, ":"),
+                        ",upperdir=", upper, ",workdir=", work);
+  ASSERT_GT(o.data.size(), 4095u);
+  mount_internal::SetForceClassicCalls(true);
+  absl::Status classic = Mount("overlay", merged, "overlay", o);
+  mount_internal::SetForceClassicCalls(false);
+  EXPECT_THAT(classic, StageIs(Stage::kBadArgument));
+  EXPECT_FALSE(FindMount(merged).has_value());
+  ASSERT_OK(Mount("overlay", merged, "overlay", o));
+  for (int i : {0, 1, 250, 498, 499}) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(testing::ReadFile(absl::StrCat(merged, "/f", i)), "x");
+  }
+  std::optional<MountInfo> m = FindMount(merged);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->fstype, "overlay");
+  ASSERT_OK(Umount(merged));
 }
 
 // MOVE_MOUNT_BENEATH: the new mount goes under the one at the target, so

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/fanotify.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -163,11 +164,19 @@ std::vector<KernelFeatureInfo> KernelFeatures() {
     std::string why;
     UniqueFd fs = FsContext("overlay", &s, &why);
     if (fs.valid()) {
-      int r =
-          sys::Fsconfig(fs.get(), sys::kFsconfigSetString, "lowerdir+", "/", 0);
+      // A legacy (pre-fs_context, before 6.5) overlay takes any key here
+      // and fails only at FSCONFIG_CMD_CREATE: a nonsense key tells.
+      int bogus = sys::Fsconfig(fs.get(), sys::kFsconfigSetString, "linx-probe",
+                                "1", 0);
+      int r = bogus == 0 ? -1
+                         : sys::Fsconfig(fs.get(), sys::kFsconfigSetString,
+                                         "lowerdir+", "/", 0);
       int err = errno;
       s = r == 0 ? Support::kYes : Support::kNo;
-      why = r == 0 ? "" : absl::StrCat("fsconfig(lowerdir+): ", ErrnoName(err));
+      why = r == 0 ? ""
+            : bogus == 0
+                ? "a legacy overlay (takes any key)"
+                : absl::StrCat("fsconfig(lowerdir+): ", ErrnoName(err));
     } else if (s == Support::kNo) {
       why = "fsopen missing";
     }
@@ -178,7 +187,14 @@ std::vector<KernelFeatureInfo> KernelFeatures() {
       KernelHas(KernelFeature::kStatmount) ? Support::kYes : Support::kNo;
   add("statmount", "6.13",
       "one mount's fields without mountinfo (6.8; sb_source 6.13)", statmount);
-  add("listmount", "6.8", "the IDs of a namespace's mounts", statmount);
+  {
+    // listmount(2) with a NULL request: EFAULT where it exists.
+    long r = ::syscall(458 /* __NR_listmount */, nullptr, nullptr, 0L, 0L);
+    int err = errno;
+    d.clear();
+    add("listmount", "6.8", "the IDs of a namespace's mounts",
+        FromErrno(static_cast<int>(r), err, false, &d), d);
+  }
   {
     int fd = ::fanotify_init(kFanReportMnt | FAN_CLOEXEC, O_RDONLY);
     int err = errno;

@@ -47,6 +47,7 @@ LINX_CHECK_STAGE(LINX_STAGE_BAD_IN, kBadIn);
 LINX_CHECK_STAGE(LINX_STAGE_BAD_ARGUMENT, kBadArgument);
 LINX_CHECK_STAGE(LINX_STAGE_READ, kRead);
 LINX_CHECK_STAGE(LINX_STAGE_RESOLVE, kResolve);
+LINX_CHECK_STAGE(LINX_STAGE_SETNS_USER, kSetnsUser);
 #undef LINX_CHECK_STAGE
 
 namespace linx {
@@ -236,6 +237,9 @@ absl::Status DoMountEx(const linx_mount_args* a) {
   std::memcpy(&args, a, n);
   ASSIGN_OR_RETURN(Namespace in,
                    NamespaceOf(Str(args.ns_path), Str(args.pidns_path)));
+  if (args.join_userns) {
+    ASSIGN_OR_RETURN(in, in.WithUserNamespace());
+  }
   ASSIGN_OR_RETURN(
       Command c, CommandFromMountCall(
                      Str(args.source), Str(args.target), Str(args.fstype),
@@ -309,7 +313,9 @@ const char* linx_version(void) { return linx::Version(); }
 const char* linx_kernel_message(void) { return linx::t_kernel_message.c_str(); }
 
 const char* linx_stage_name(int stage) {
-  if (stage < LINX_STAGE_NONE || stage > LINX_STAGE_RESOLVE) return "unknown";
+  if (stage < LINX_STAGE_NONE || stage > LINX_STAGE_SETNS_USER) {
+    return "unknown";
+  }
   return linx::StageName(static_cast<linx::Stage>(stage));
 }
 

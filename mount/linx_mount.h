@@ -102,6 +102,7 @@ extern "C" {
 #define LINX_STAGE_BAD_ARGUMENT 16 /* another invalid argument */
 #define LINX_STAGE_READ 17         /* reading a file such as mountinfo */
 #define LINX_STAGE_RESOLVE 18      /* resolving a path inside a root */
+#define LINX_STAGE_SETNS_USER 19   /* setns(fd, CLONE_NEWUSER) (join_userns) */
 
 /* Size of struct linx_error.message, including the terminating NUL. */
 #define LINX_ERROR_MESSAGE_SIZE 512
@@ -244,6 +245,10 @@ LINX_API int linx_umount_in_root(const char* root, const char* target,
  *   - beneath: the new mount or bind slides under the mount at `target`
  *     (MOVE_MOUNT_BENEATH, 6.5+; before: LINX_STAGE_BAD_ARGUMENT).
  *   - root / mkdir / source_in_root: as linx_mount_in_root.
+ *   - join_userns: with ns_path, the verb also joins the user namespace
+ *     that owns that mount namespace (rootless containers): it runs in a
+ *     child forked into it as that namespace's root, so what it mounts
+ *     belongs to the namespace (stage LINX_STAGE_SETNS_USER on failure).
  * Dispatch, `flags`, errors: as linx_mount. */
 struct linx_mount_args {
   size_t size;
@@ -260,6 +265,7 @@ struct linx_mount_args {
   int source_in_root;
   const char* idmap_userns;
   int beneath;
+  int join_userns;
 };
 LINX_API int linx_mount_ex(const struct linx_mount_args* args,
                            struct linx_error* err);

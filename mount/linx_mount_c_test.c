@@ -200,7 +200,8 @@ static void test_version_and_stage_names(void) {
   CHECK(strcmp(linx_stage_name(LINX_STAGE_READ), "read") == 0);
   CHECK(strcmp(linx_stage_name(-1), "unknown") == 0);
   CHECK(strcmp(linx_stage_name(LINX_STAGE_RESOLVE), "resolve") == 0);
-  CHECK(strcmp(linx_stage_name(LINX_STAGE_RESOLVE + 1), "unknown") == 0);
+  CHECK(strcmp(linx_stage_name(LINX_STAGE_SETNS_USER), "setns_user") == 0);
+  CHECK(strcmp(linx_stage_name(LINX_STAGE_SETNS_USER + 1), "unknown") == 0);
 }
 
 static void test_tmpfs_mount_and_umount(void) {
@@ -692,6 +693,15 @@ static void test_mount_ex(void) {
   CHECK_ERR(err.stage == LINX_STAGE_OPEN_NS, &err);
   CHECK_ERR(err.errno_value == EINVAL, &err);
   CHECK(!mounted_here(deep));
+  /* join_userns needs another namespace: "self" has none to join. */
+  memset(&a, 0, sizeof(a));
+  a.size = sizeof(a);
+  a.source = "none";
+  a.target = dir;
+  a.fstype = "tmpfs";
+  a.join_userns = 1;
+  CHECK(linx_mount_ex(&a, &err) == -1);
+  CHECK_ERR(err.stage == LINX_STAGE_BAD_IN, &err);
   a.size = 3; /* too small to hold the basic fields */
   CHECK(linx_mount_ex(&a, &err) == -1);
   CHECK_ERR(err.stage == LINX_STAGE_BAD_ARGUMENT, &err);

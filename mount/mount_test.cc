@@ -746,6 +746,8 @@ TEST(ArgumentTest, BadInputsAreRejectedBeforeAnySyscall) {
   bind_sync.flags = {MountFlag::kSync};
   UmountOptions expire_detach;
   expire_detach.flags = {UmountFlag::kExpire, UmountFlag::kDetach};
+  RemountOptions remount_data;
+  remount_data.data = std::string(5000, 'x');  // mount(2) takes one page
   RemountOptions remount_move;
   remount_move.flags = {MountFlag::kMove};
   BindOptions two_atimes;
@@ -773,8 +775,11 @@ TEST(ArgumentTest, BadInputsAreRejectedBeforeAnySyscall) {
       {"too long", Mount("none", too_long, "tmpfs"), Stage::kBadArgument,
        "target"},
       {"too long data",
-       Mount("none", d, "tmpfs", WithFlags({}, std::string(5000, 'x'))),
+       Mount("none", d, "tmpfs",
+             WithFlags({}, std::string((1 << 20) + 1, 'x'))),
        Stage::kBadArgument, "data"},
+      {"too long remount data", Remount(d, remount_data), Stage::kBadArgument,
+       "data"},
       {"relative in other ns", Mount("none", "rel/dir", "tmpfs", in_other),
        Stage::kBadArgument, "target"},
       {"unknown flag value",

@@ -241,6 +241,7 @@ void* RunInMain(void* arg) {
 
 struct ForkedWorker {
   const Namespace::Handle* ns;
+  int userns_fd;  // >= 0: the child joins this user namespace first
   absl::string_view operation;
   ForkedFn fn;
   void* arg;
@@ -270,8 +271,28 @@ absl::Status ChildDiedError(absl::string_view operation, pid_t child,
 // have had other threads (holding malloc or stdio locks) when it was
 // cloned, and no atfork handler ran. Raw syscalls, so that no sanitizer
 // interceptor runs either.
-[[noreturn]] void ForkedChild(ForkedFn fn, void* arg, int report_fd) {
-  StageErrno r = fn(arg);
+[[noreturn]] void ForkedChild(ForkedFn fn, void* arg, int report_fd,
+                              int userns_fd) {
+  StageErrno r;
+  // user_namespaces(7): a single-threaded process with CAP_SYS_ADMIN in the
+  // target namespace may join it; it then has every capability there, over
+  // the mount namespace that namespace owns.
+  //
+  // Its ids stay the caller's kernel ids (host uid 0, unmapped there), so it
+  // then becomes the namespace's root with raw setres[ug]id (glibc's
+  // wrappers would signal the parent's threads, which this child does not
+  // have): files and filesystems it makes belong to that root (e.g. host
+  // uid 100000). setgroups may be denied in that namespace; then the
+  // supplementary groups stay as they are.
+  if (userns_fd >= 0 &&
+      (::syscall(SYS_setns, userns_fd, static_cast<long>(CLONE_NEWUSER)) != 0 ||
+       ::syscall(SYS_setresgid, 0L, 0L, 0L) != 0 ||
+       ::syscall(SYS_setresuid, 0L, 0L, 0L) != 0)) {
+    r = {Stage::kSetnsUser, errno};
+  } else {
+    if (userns_fd >= 0) ::syscall(SYS_setgroups, 0L, nullptr);
+    r = fn(arg);
+  }
   long n;
   do {
     n = ::syscall(SYS_write, report_fd, &r, sizeof(r));
@@ -328,7 +349,7 @@ void* ForkedMain(void* arg) {
     w->result = StageError(w->operation, Stage::kFork, errno);
     return nullptr;
   }
-  if (child == 0) ForkedChild(w->fn, w->arg, write_end.get());
+  if (child == 0) ForkedChild(w->fn, w->arg, write_end.get(), w->userns_fd);
 
   int wstatus = 0;
   pid_t reaped = RetryOnEintr(
@@ -420,7 +441,8 @@ absl::StatusOr<Namespace> Namespace::Path(absl::string_view path) {
   auto h = std::make_shared<Handle>();
   h->kind = Handle::Kind::kPath;
   h->path = std::string(path);
-  ASSIGN_OR_RETURN(h->mnt, OpenNamespaceFile(path, CLONE_NEWNS, Stage::kOpenNs));
+  ASSIGN_OR_RETURN(h->mnt,
+                   OpenNamespaceFile(path, CLONE_NEWNS, Stage::kOpenNs));
   return Namespace(std::move(h));
 }
 
@@ -433,9 +455,10 @@ absl::StatusOr<Namespace> Namespace::Path(absl::string_view mnt_path,
   h->path = std::string(mnt_path);
   h->pidns_path = std::string(pidns_path);
   h->wants_pidns = true;
-  ASSIGN_OR_RETURN(h->mnt, OpenNamespaceFile(mnt_path, CLONE_NEWNS, Stage::kOpenNs));
-  ASSIGN_OR_RETURN(h->pidns,
-                   OpenNamespaceFile(pidns_path, CLONE_NEWPID, Stage::kOpenPidns));
+  ASSIGN_OR_RETURN(h->mnt,
+                   OpenNamespaceFile(mnt_path, CLONE_NEWNS, Stage::kOpenNs));
+  ASSIGN_OR_RETURN(
+      h->pidns, OpenNamespaceFile(pidns_path, CLONE_NEWPID, Stage::kOpenPidns));
   return Namespace(std::move(h));
 }
 
@@ -530,7 +553,38 @@ absl::StatusOr<UniqueFd> OpenNamespaceFile(absl::string_view path,
   return fd;
 }
 
+int Namespace::userns_fd() const { return userns_ ? userns_->get() : -1; }
 
+absl::StatusOr<Namespace> Namespace::WithUserNamespace() const {
+  if (!handle_ || handle_->kind == Handle::Kind::kPidfd) {
+    return BadIn(is_self() ? "self" : Describe(),
+                 "--userns needs a pid:N or path:P namespace");
+  }
+  UniqueFd userns;
+  if (handle_->kind == Handle::Kind::kPid) {
+    ASSIGN_OR_RETURN(
+        userns,
+        OpenNamespaceFile(absl::StrCat("/proc/", handle_->pid, "/ns/user"),
+                          CLONE_NEWUSER, Stage::kOpenNs));
+    // The pid may have been recycled between Pid() and now: with a pidfd,
+    // make sure the process opened then is still alive (a new process
+    // under the same pid would not be the one the pidfd names).
+    if (handle_->mnt_is_pidfd &&
+        ::syscall(SYS_pidfd_send_signal, handle_->mnt.get(), 0, nullptr, 0) !=
+            0) {
+      return StageError("open_ns", Stage::kOpenNs,
+                        errno == ESRCH ? ENOENT : errno);
+    }
+  } else {
+    // The owner of the mount namespace itself (ioctl_ns(2)).
+    int fd = ::ioctl(handle_->mnt.get(), NS_GET_USERNS);
+    if (fd < 0) return StageError("open_ns", Stage::kOpenNs, errno);
+    userns = UniqueFd(fd);
+  }
+  Namespace out = *this;
+  out.userns_ = std::make_shared<const UniqueFd>(std::move(userns));
+  return out;
+}
 
 bool Namespace::has_pidns_path() const {
   return handle_ != nullptr && handle_->kind == Handle::Kind::kPath &&
@@ -563,7 +617,8 @@ absl::Status RunInForked(const Namespace& ns, absl::string_view operation,
     return MakeOpError({std::string(operation), Stage::kBadArgument, 0, "fn"},
                        "bad_argument: fn is null");
   }
-  ForkedWorker w{ns.handle().get(), operation, fn, arg, absl::OkStatus()};
+  ForkedWorker w{ns.handle().get(), ns.userns_fd(), operation, fn, arg,
+                 absl::OkStatus()};
   RETURN_IF_ERROR(SpawnAndJoin(&ForkedMain, &w, operation));
   return w.result;
 }

@@ -124,6 +124,22 @@ class Namespace {
   static std::string SpecProblem(absl::string_view spec);
 
   bool is_self() const;
+  // This namespace, joined together with the user namespace that owns it,
+  // as rootless runtimes need: every verb then runs in a child forked from
+  // the worker that also setns(2)es into that user namespace (stage
+  // setns_user; setns(CLONE_NEWUSER) refuses multithreaded callers), so
+  // what it mounts belongs to that namespace (a tmpfs's root is owned by
+  // the namespace's root, e.g. host uid 100000). The user namespace is
+  // opened now: for Pid, /proc/<pid>/ns/user (then the process is checked
+  // to be the one opened, through its pidfd where there is one); for Path,
+  // the owner of the mount namespace (ioctl NS_GET_USERNS, 4.9+). Errors:
+  // Self or a Pidfd → bad_in; open errors at stage open_ns.
+  absl::StatusOr<Namespace> WithUserNamespace() const;
+  // Whether verbs also join the owning user namespace.
+  bool joins_userns() const { return userns_ != nullptr; }
+  // The user namespace descriptor, or -1.
+  int userns_fd() const;
+
   // The pid this namespace was opened from, or 0.
   pid_t pid() const;
   // Whether it was opened with Path(mnt_path, pidns_path): the caller named
@@ -140,7 +156,8 @@ class Namespace {
 
  private:
   explicit Namespace(std::shared_ptr<const Handle> h) : handle_(std::move(h)) {}
-  std::shared_ptr<const Handle> handle_;  // null for Self()
+  std::shared_ptr<const Handle> handle_;    // null for Self()
+  std::shared_ptr<const UniqueFd> userns_;  // set by WithUserNamespace
 };
 
 // Whether setns(2) accepts a pidfd on this kernel (5.8+), so Namespace::Pid

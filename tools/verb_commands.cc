@@ -159,6 +159,7 @@ std::string VerbUsage(Verb verb) {
     absl::StrAppend(&usage, " [--idmap pid:N|userns:PATH]");
   }
   if (spec.in) absl::StrAppend(&usage, " [--in self|pid:N|path:P]");
+  if (TakesRoot(verb)) absl::StrAppend(&usage, " [--userns]");
   return usage;
 }
 
@@ -242,6 +243,15 @@ std::string VerbHelp(Verb verb) {
         "file such\n"
         "                  as /proc/N/ns/mnt)\n");
   }
+  if (TakesRoot(verb)) {
+    absl::StrAppend(
+        &options,
+        "  --userns        with --in pid:N|path:P: also join the user "
+        "namespace that\n"
+        "                  owns it (rootless containers); the verb runs in "
+        "a child\n"
+        "                  forked into it, and what it mounts belongs to it\n");
+  }
   absl::StrAppend(&options, "  -h, --help      print this help\n");
   absl::StrAppend(&help, "\noptions:\n", options);
   absl::StrAppend(&help,
@@ -301,6 +311,7 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
                          (name == "--root" && TakesRoot(verb)) ||
                          (name == "--source-in-root" && verb == Verb::kBind) ||
                          (name == "--beneath" && TakesMkdir(verb)) ||
+                         (name == "--userns" && TakesRoot(verb)) ||
                          (name == "--idmap" && verb == Verb::kBind) ||
                          (name == "--in" && spec->in);
     if (!allowed) {
@@ -323,6 +334,8 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
       cmd.source_in_root = true;
     } else if (name == "--beneath") {
       cmd.beneath = true;
+    } else if (name == "--userns") {
+      cmd.userns = true;
     } else if (name == "--idmap") {
       if (!cmd.idmap.empty()) return UsageError(verb, "--idmap given twice");
       if (std::string why = UserNamespace::SpecProblem(*value); !why.empty()) {
@@ -364,6 +377,9 @@ ParsedVerbCommand ParseVerbCommand(const std::vector<std::string>& args) {
     }
   }
 
+  if (cmd.userns && cmd.in == "self") {
+    return UsageError(verb, "--userns needs --in pid:N or --in path:P");
+  }
   if (cmd.source_in_root && cmd.root.empty()) {
     return UsageError(verb, "--source-in-root needs --root DIR");
   }
@@ -510,6 +526,7 @@ int RunParsedVerbCommand(const VerbCommand& command, std::FILE* out,
     return 0;
   }
   absl::StatusOr<Namespace> in = Namespace::Parse(command.in);
+  if (in.ok() && command.userns) in = in->WithUserNamespace();
   if (!in.ok()) return ReportFailure(command.verb, in.status(), err);
   Command c = ToCommand(command, *in);
   if (!command.idmap.empty()) {

@@ -55,6 +55,7 @@ struct VerbCommand {
   std::string root;                     // --root DIR; "" when not given
   bool source_in_root = false;          // --source-in-root (bind)
   bool beneath = false;                 // --beneath (mount, bind)
+  bool userns = false;                  // --userns (with --in)
   std::string idmap;                    // --idmap pid:N|userns:PATH (bind)
   std::string in = "self";              // --in
 };

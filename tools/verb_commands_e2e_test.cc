@@ -423,7 +423,7 @@ TEST(LinxCliTest, UsageErrorsExit2WithAHint) {
             "linx bind: missing operand: expected SOURCE TARGET\n"
             "usage: linx bind SOURCE TARGET [--flags W1,W2,...] [--data STR] "
             "[--create] [--mkdir] [--root DIR] [--source-in-root] [--beneath] "
-            "[--idmap pid:N|userns:PATH] [--in self|pid:N|path:P]\n"
+            "[--idmap pid:N|userns:PATH] [--in self|pid:N|path:P] [--userns]\n"
             "Run 'linx bind --help' for more.\n");
   r = RunLinx({"umount", "/x", "--lazy"});
   EXPECT_EQ(r.exit_code, 2) << r;

@@ -362,6 +362,8 @@ TEST(ParseVerbCommandTest, RootMkdirAndSourceInRoot) {
       {"bind", "a", "b", "--idmap", "userns:rel"},
       {"mount", "a", "b", "c", "--idmap", "pid:1"},  // binds only
       {"remount", "a", "--beneath"},
+      {"mount", "a", "b", "c", "--userns"},  // needs --in
+      {"pivot-root", "a", "b", "--in", "pid:1", "--userns"},
   };
   for (const auto& args : kBad) {
     SCOPED_TRACE(::testing::PrintToString(args));
@@ -373,20 +375,20 @@ TEST(VerbUsageTest, NamesEveryOptionTheVerbTakes) {
   EXPECT_EQ(VerbUsage(Verb::kMount),
             "usage: linx mount SOURCE TARGET FSTYPE [--flags W1,W2,...] "
             "[--data STR] [--create] [--mkdir] [--root DIR] [--beneath] "
-            "[--in self|pid:N|path:P]");
+            "[--in self|pid:N|path:P] [--userns]");
   EXPECT_EQ(VerbUsage(Verb::kBind),
             "usage: linx bind SOURCE TARGET [--flags W1,W2,...] [--data STR] "
             "[--create] [--mkdir] [--root DIR] [--source-in-root] [--beneath] "
-            "[--idmap pid:N|userns:PATH] [--in self|pid:N|path:P]");
+            "[--idmap pid:N|userns:PATH] [--in self|pid:N|path:P] [--userns]");
   EXPECT_EQ(VerbUsage(Verb::kMove),
             "usage: linx move SOURCE TARGET [--root DIR] "
-            "[--in self|pid:N|path:P]");
+            "[--in self|pid:N|path:P] [--userns]");
   EXPECT_EQ(VerbUsage(Verb::kRemount),
             "usage: linx remount TARGET [--flags W1,W2,...] [--data STR] "
-            "[--recursive] [--root DIR] [--in self|pid:N|path:P]");
+            "[--recursive] [--root DIR] [--in self|pid:N|path:P] [--userns]");
   EXPECT_EQ(VerbUsage(Verb::kUmount),
             "usage: linx umount TARGET [--flags detach,...] [--recursive] "
-            "[--root DIR] [--in self|pid:N|path:P]");
+            "[--root DIR] [--in self|pid:N|path:P] [--userns]");
   EXPECT_EQ(VerbUsage(Verb::kPivotRoot),
             "usage: linx pivot-root NEW_ROOT PUT_OLD "
             "[--in self|pid:N|path:P]");

@@ -101,6 +101,14 @@ absl::Status MountByFsopen(const Plan& plan, const NewMountPlan& p,
 }
 
 absl::Status ExecMount(const Plan& plan, const NewMountPlan& p) {
+  if (p.data.size() > kMaxClassicDataBytes && !UseFsopen(p)) {
+    // mount(2) copies one page and would cut the rest silently.
+    return BadArgumentError(
+        plan.operation, "data",
+        absl::StrCat("is longer than ", kMaxClassicDataBytes,
+                     " bytes, which mount(2) cannot take (fsopen(2), 5.2+, "
+                     "is not available here)"));
+  }
   ASSIGN_OR_RETURN(bool created, CreatePlaceholder(plan, p.create, p.target));
   bool done = false;
   if (UseFsopen(p)) {

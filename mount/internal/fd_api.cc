@@ -27,6 +27,9 @@ namespace linx::mount_internal {
 namespace {
 
 std::atomic<bool> g_no_fsopen{false};
+
+absl::Status OverlayLayers(const Plan& plan, int fs, const std::string& value,
+                           bool* split);
 std::atomic<bool> g_no_mount_setattr{false};
 
 // The fs_context's messages (fsopen(2): "e <text>" per read), the errors
@@ -93,6 +96,57 @@ std::vector<const char*> SbFlagsOf(unsigned long ms) {
   if (ms & MS_MANDLOCK) out.push_back("mand");
   if (ms & MS_LAZYTIME) out.push_back("lazytime");
   return out;
+}
+
+std::atomic<bool> g_no_lowerdir_plus{false};
+
+// overlayfs(7): a "lowerdir=a:b:c" longer than a page as one fsconfig
+// "lowerdir+" per layer (6.8+), so the number of layers is not bounded by
+// one page of options.
+// Colons inside a layer are escaped as "\\:"; "::" separates data-only
+// layers (left to the single string). *split is false where the kernel does
+// not know lowerdir+ (remembered), and the caller passes the string whole.
+absl::Status OverlayLayers(const Plan& plan, int fs, const std::string& value,
+                           bool* split) {
+  // Only where one string cannot carry the layers: "lowerdir+" shows in
+  // mountinfo as "lowerdir+=" (measured on 6.12), and a legacy overlay
+  // (before 6.5) takes the key without complaint and fails at
+  // FSCONFIG_CMD_CREATE; a value that fits keeps the classic form.
+  if (value.size() <= kMaxClassicDataBytes || g_no_lowerdir_plus.load() ||
+      value.find("::") != std::string::npos) {
+    return absl::OkStatus();
+  }
+  std::vector<std::string> layers(1);
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '\\' && i + 1 < value.size()) {
+      layers.back() += value[++i];
+    } else if (value[i] == ':') {
+      layers.emplace_back();
+    } else {
+      layers.back() += value[i];
+    }
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (sys::Fsconfig(fs, sys::kFsconfigSetString, "lowerdir+",
+                      layers[i].c_str(), 0) == 0) {
+      continue;
+    }
+    int err = errno;
+    std::string messages = KernelMessages(fs);
+    if (i == 0 && err == EINVAL &&
+        messages.find("nknown parameter") != std::string::npos) {
+      g_no_lowerdir_plus.store(true);  // before 6.8: one lowerdir string
+      return absl::OkStatus();
+    }
+    return CallError(plan, PrimaryCall(plan), Stage::kMount, err,
+                     absl::StrCat("fsconfig(FSCONFIG_SET_STRING, "
+                                  "\"lowerdir+\", ",
+                                  Quote(layers[i]), ") (layer ", i + 1, " of ",
+                                  layers.size(), ")"),
+                     messages);
+  }
+  *split = true;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -164,6 +218,11 @@ absl::StatusOr<UniqueFd> NewDetachedMount(const Plan& plan,
                absl::StrCat("fsconfig(FSCONFIG_SET_FLAG, \"", flag, "\")")));
   }
   for (const auto& [key, value] : SplitData(p.data)) {
+    if (value && p.fstype == "overlay" && key == "lowerdir") {
+      bool split = false;
+      RETURN_IF_ERROR(OverlayLayers(plan, fs.get(), *value, &split));
+      if (split) continue;
+    }
     if (value) {
       RETURN_IF_ERROR(
           config(sys::kFsconfigSetString, key.c_str(), value->c_str(),

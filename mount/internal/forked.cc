@@ -24,7 +24,8 @@ namespace {
 struct ForkedArgs {
   const char* target = nullptr;
   bool create = false;
-  enum class Main { kNone, kMount, kMoveMount } main = Main::kNone;
+  enum class Main { kNone, kMount, kMoveMount, kUmount } main = Main::kNone;
+  int umount_flags = 0;
   const char* source = nullptr;
   const char* fstype = nullptr;
   const char* data = nullptr;
@@ -103,6 +104,11 @@ StageErrno ForkedCalls(void* arg) {
     }
   }
   int err = 0;
+  if (a->main == ForkedArgs::Main::kUmount) {
+    return ::umount2(a->target, a->umount_flags) == 0
+               ? StageErrno{Stage::kNone, 0}
+               : StageErrno{Stage::kUmount, errno};
+  }
   if (a->main == ForkedArgs::Main::kMount &&
       ::mount(a->source, a->target, a->fstype, a->flags, a->data) != 0) {
     err = errno;
@@ -178,7 +184,13 @@ struct ArgsOf {
     a.propagation = p.propagation;
     return a;
   }
-  ForkedArgs operator()(const UmountPlan& p) const { return {}; }
+  ForkedArgs operator()(const UmountPlan& p) const {
+    ForkedArgs a;
+    a.target = p.target.c_str();
+    a.main = ForkedArgs::Main::kUmount;
+    a.umount_flags = p.flags;
+    return a;
+  }
   ForkedArgs operator()(const PivotRootPlan& p) const { return {}; }
 };
 

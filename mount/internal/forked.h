@@ -11,8 +11,9 @@
 
 namespace linx::mount_internal {
 
-// Runs a NewMountPlan, BindPlan, MovePlan or RemountPlan in a child of `in`'s
-// PID namespace; the same calls, undo and errors as on a worker, except
+// Runs a NewMountPlan, BindPlan, MovePlan, RemountPlan or (one) UmountPlan
+// in a child of `in`'s PID namespace (and of its user namespace when `in`
+// joins it); the same calls, undo and errors as on a worker, except
 // that a recursive bind's per-mount flags need mount_setattr(2) there (5.12+;
 // the submount walk reads mountinfo, which a forked child may not: ENOSYS).
 absl::Status RunForked(const Plan& plan, const Namespace& in);

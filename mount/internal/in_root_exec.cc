@@ -39,6 +39,9 @@ struct Root {
   UniqueFd owned;
   int fd = -1;
   std::string label;  // for messages: "/run/c1/rootfs" or "fd 7"
+  // The /proc/thread-self/fd/N paths handed to the kernel and the in-root
+  // paths they stand for, so messages name what the caller named.
+  mutable std::vector<std::pair<std::string, std::string>> names;
 };
 
 absl::StatusOr<Root> OpenTheRoot(const RootSpec& spec) {
@@ -75,8 +78,10 @@ absl::Status Resolve(const Plan& plan, const Root& root, absl::string_view path,
   return absl::OkStatus();
 }
 
-// /proc/thread-self/fd/N for a descriptor, /proc proven real.
-absl::StatusOr<std::string> FdPath(const Plan& plan, int fd) {
+// /proc/thread-self/fd/N for a descriptor, /proc proven real; `in_root` is
+// the in-root path it stands for in messages.
+absl::StatusOr<std::string> FdPath(const Plan& plan, const Root& root, int fd,
+                                   const std::string& in_root) {
   absl::StatusOr<std::string> p = ProcFdPath(fd);
   if (!p.ok()) {
     std::optional<OpError> e = GetOpError(p.status());
@@ -84,7 +89,32 @@ absl::StatusOr<std::string> FdPath(const Plan& plan, int fd) {
         {plan.operation, Stage::kResolve, e ? e->errno_value : EXDEV, ""},
         absl::StrCat(plan.operation, ": ", p.status().message()));
   }
+  root.names.emplace_back(*p, in_root);
   return p;
+}
+
+// A failure's message with every /proc/thread-self/fd/N the kernel was
+// given written as the in-root path it stands for, and the root named.
+absl::Status NameInRoot(const absl::Status& s, const Root& root) {
+  if (s.ok() || root.names.empty()) return s;
+  std::string msg(s.message());
+  bool replaced = false;
+  for (const auto& [proc, name] : root.names) {
+    for (const char* after : {"\"", "/"}) {
+      std::string from = absl::StrCat("\"", proc, after);
+      std::string to =
+          absl::StrCat("\"", name == "/" && *after == '/' ? "" : name, after);
+      size_t at = 0;
+      while ((at = msg.find(from, at)) != std::string::npos) {
+        msg.replace(at, from.size(), to);
+        at += to.size();
+        replaced = true;
+      }
+    }
+  }
+  if (!replaced) return s;
+  return RewrapStatus(s, s.code(),
+                      absl::StrCat("in root ", Quote(root.label), ": ", msg));
 }
 
 // The post-verb check: what was attached lies at or under the root.
@@ -131,7 +161,8 @@ absl::Status NewMountInRoot(const Plan& plan, const NewMountPlan& p,
     opts.create_file = spec.create;
   }
   RETURN_IF_ERROR(Resolve(plan, root, p.target, opts, &target));
-  ASSIGN_OR_RETURN(std::string target_path, FdPath(plan, target.fd.get()));
+  ASSIGN_OR_RETURN(std::string target_path,
+                   FdPath(plan, root, target.fd.get(), target.path));
   Plan here = plan;
   NewMountPlan onto = p;
   onto.target = target_path;
@@ -176,7 +207,7 @@ absl::Status NewMountInRoot(const Plan& plan, const NewMountPlan& p,
                             Stage::kMount, err),
                   "", root, target);
     }
-    ASSIGN_OR_RETURN(attached, FdPath(plan, mnt->get()));
+    ASSIGN_OR_RETURN(attached, FdPath(plan, root, mnt->get(), target.path));
     check_fd = mnt->get();
     absl::Status s = ApplyPropagation(here, attached, p.propagation);
     if (!s.ok()) return Undo(s, attached, root, target);
@@ -241,7 +272,8 @@ absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root,
                 "", root, target);
   }
   // From here on the new mount is reached through its own descriptor.
-  ASSIGN_OR_RETURN(std::string attached, FdPath(plan, tree->get()));
+  ASSIGN_OR_RETURN(std::string attached,
+                   FdPath(plan, root, tree->get(), target.path));
   BindPlan at = p;
   at.target = attached;
   absl::Status s = unsupported ? ApplyPerMount(plan, at) : absl::OkStatus();
@@ -275,8 +307,10 @@ absl::Status MoveInRoot(const Plan& plan, const MovePlan& p, const Root& root,
                        Stage::kMount, err, MainCallHint(plan, err));
     }
     // Before 5.2: mount(2) with MS_MOVE on the two /proc paths.
-    ASSIGN_OR_RETURN(std::string from, FdPath(plan, source.fd.get()));
-    ASSIGN_OR_RETURN(std::string to, FdPath(plan, target.fd.get()));
+    ASSIGN_OR_RETURN(std::string from,
+                     FdPath(plan, root, source.fd.get(), source.path));
+    ASSIGN_OR_RETURN(std::string to,
+                     FdPath(plan, root, target.fd.get(), target.path));
     RETURN_IF_ERROR(ExecMove(plan, MovePlan{from, to}));
   }
   // The moved mount is what `source` refers to now.
@@ -284,7 +318,8 @@ absl::Status MoveInRoot(const Plan& plan, const MovePlan& p, const Root& root,
       Inside(plan, root, source.fd.get(),
              absl::StrCat("the mount moved to ", InRootName(root, target)));
   if (!s.ok()) {
-    absl::StatusOr<std::string> at = FdPath(plan, source.fd.get());
+    absl::StatusOr<std::string> at =
+        FdPath(plan, root, source.fd.get(), target.path);
     return UndoAfter(s, at.ok() ? *at : "", false);
   }
   Record(undo, plan, target, source.path);
@@ -296,7 +331,8 @@ absl::Status RemountInRoot(const Plan& plan, const RemountPlan& p,
   InRootPath target;
   RETURN_IF_ERROR(Resolve(plan, root, p.target, {}, &target));
   RemountPlan onto = p;
-  ASSIGN_OR_RETURN(onto.target, FdPath(plan, target.fd.get()));
+  ASSIGN_OR_RETURN(onto.target,
+                   FdPath(plan, root, target.fd.get(), target.path));
   Plan here = plan;
   here.call = onto;
   return ExecRemount(here, onto);
@@ -305,7 +341,7 @@ absl::Status RemountInRoot(const Plan& plan, const RemountPlan& p,
 // The canonical path of the root in this thread's view, for mapping the
 // mount points of mountinfo back into the root.
 absl::StatusOr<std::string> RootPathHere(const Plan& plan, const Root& root) {
-  ASSIGN_OR_RETURN(std::string proc, FdPath(plan, root.fd));
+  ASSIGN_OR_RETURN(std::string proc, FdPath(plan, root, root.fd, "/"));
   char buf[PATH_MAX];
   ssize_t n = ::readlink(proc.c_str(), buf, sizeof(buf) - 1);
   if (n < 0) {
@@ -343,7 +379,8 @@ absl::StatusOr<UmountPath> UmountPathOf(const Plan& plan, const Root& root,
   RETURN_IF_ERROR(Resolve(plan, root,
                           slash == 0 ? "/" : canonical.substr(0, slash), {},
                           &u.parent));
-  ASSIGN_OR_RETURN(std::string dir, FdPath(plan, u.parent.fd.get()));
+  ASSIGN_OR_RETURN(std::string dir,
+                   FdPath(plan, root, u.parent.fd.get(), u.parent.path));
   u.path = absl::StrCat(dir, "/", canonical.substr(slash + 1));
   return u;
 }
@@ -385,7 +422,7 @@ absl::Status UmountInRoot(const Plan& plan, const UmountPlan& p,
 
 absl::Status ExecInRoot(const Plan& plan, std::vector<UndoRecord>* undo) {
   ASSIGN_OR_RETURN(Root root, OpenTheRoot(*plan.root));
-  return std::visit(
+  absl::Status s = std::visit(
       [&](const auto& p) -> absl::Status {
         using T = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<T, NewMountPlan>) {
@@ -404,6 +441,7 @@ absl::Status ExecInRoot(const Plan& plan, std::vector<UndoRecord>* undo) {
         }
       },
       plan.call);
+  return NameInRoot(s, root);
 }
 
 }  // namespace linx::mount_internal

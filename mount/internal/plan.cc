@@ -170,7 +170,19 @@ absl::StatusOr<Plan> PlanMount(const MountCommand& c, const Namespace& in) {
   RETURN_IF_ERROR(CheckString(op, "fstype", c.fstype, PathKind::kOptional, in));
   ASSIGN_OR_RETURN(std::optional<RootSpec> root,
                    RootOf(op, o.root, o.mkdir, in));
-  RETURN_IF_ERROR(CheckString(op, "data", o.data, PathKind::kOptional, in));
+  // A new filesystem's data goes through fsconfig(2), one option at a
+  // time, where the kernel has it: mount(2)'s one-page limit does not
+  // apply there (calls.cc enforces it where mount(2) is used).
+  if (o.data.find('\0') != std::string::npos) {
+    return BadArgumentError(
+        op, "data",
+        absl::StrCat(Quote(o.data.substr(0, 64)), " contains a NUL byte"));
+  }
+  if (o.data.size() > kMaxMountDataBytes) {
+    return BadArgumentError(op, "data",
+                            absl::StrCat("is longer than ", kMaxMountDataBytes,
+                                         " bytes (", o.data.size(), ")"));
+  }
   RETURN_IF_ERROR(CheckMountFlags(op, o.flags));
   NewMountPlan p;
   p.source = c.source;
@@ -393,6 +405,9 @@ Where WhereOf(const Plan& plan, const Namespace& in) {
   if (m != nullptr && m->main_call && m->fstype == "proc") {
     return Where::kForked;
   }
+  // Joining a user namespace needs a single-threaded caller: a child forked
+  // from the worker (MakePlan refuses the verbs that cannot go there).
+  if (in.joins_userns()) return Where::kForked;
   const auto* r = std::get_if<RemountPlan>(&plan.call);
   if (in.has_pidns_path() && !std::holds_alternative<UmountPlan>(plan.call) &&
       !std::holds_alternative<PivotRootPlan>(plan.call) &&
@@ -439,6 +454,25 @@ absl::StatusOr<Plan> MakePlan(const Command& command, const Namespace& in) {
         plan->operation, bind != nullptr && bind->idmap ? "idmap" : "beneath",
         "cannot be combined with a mount made in the "
         "target's PID namespace yet");
+  }
+  if (in.joins_userns()) {
+    const auto* u = std::get_if<UmountPlan>(&plan->call);
+    const auto* rm = std::get_if<RemountPlan>(&plan->call);
+    if (std::holds_alternative<PivotRootPlan>(plan->call) ||
+        (u != nullptr && u->recursive) || (rm != nullptr && rm->recursive)) {
+      return BadArgumentError(plan->operation, "in",
+                              "with its user namespace takes mount, bind, "
+                              "move, remount and umount (not pivot_root or a "
+                              "recursive walk) yet");
+    }
+  }
+  const auto* nm = std::get_if<NewMountPlan>(&plan->call);
+  if (nm != nullptr && plan->where == Where::kForked &&
+      nm->data.size() > kMaxPathBytes) {
+    return BadArgumentError(plan->operation, "data",
+                            absl::StrCat("is longer than ", kMaxPathBytes,
+                                         " bytes, which mount(2) in a forked "
+                                         "child cannot take"));
   }
   if (plan->root && plan->where == Where::kForked) {
     // The forked child may run only async-signal-safe code; resolving in a

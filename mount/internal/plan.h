@@ -22,6 +22,12 @@
 
 namespace linx::mount_internal {
 
+// The most data a new mount takes: fsconfig(2) passes it one option at a
+// time (each value at most a page; overlay layers one lowerdir+ each), so
+// only a sanity bound. mount(2) itself takes one page (4095 bytes).
+inline constexpr size_t kMaxMountDataBytes = 1 << 20;
+inline constexpr size_t kMaxClassicDataBytes = 4095;
+
 // A new filesystem, or a propagation change of an existing mount.
 struct NewMountPlan {
   std::string source, target, fstype, data;  // "" → NULL

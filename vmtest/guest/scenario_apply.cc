@@ -56,7 +56,7 @@ absl::Status MakeBundle() {
   return absl::OkStatus();
 }
 
-LINX_VM_SCENARIO(apply_config, 13,
+LINX_VM_SCENARIO(apply_config, 24,
                  "linx apply: tmpfs /dev, /dev/shm inside it, rbind ro with "
                  "a submount and rprivate, a file bind onto a created file, "
                  "all inside the root in one trip") {
@@ -103,7 +103,7 @@ LINX_VM_SCENARIO(apply_config, 13,
   return absl::OkStatus();
 }
 
-LINX_VM_SCENARIO(apply_rollback, 13,
+LINX_VM_SCENARIO(apply_rollback, 24,
                  "linx apply: entry 4 fails in the kernel; the mount table "
                  "and the tree are byte for byte as before") {
   VM_RETURN_IF_ERROR(MakeBundle(), "bundle");
@@ -138,7 +138,7 @@ LINX_VM_SCENARIO(apply_rollback, 13,
   return absl::OkStatus();
 }
 
-LINX_VM_SCENARIO(apply_hostile_root, 13,
+LINX_VM_SCENARIO(apply_hostile_root, 24,
                  "linx apply: destinations through absolute and relative "
                  "symlinks out of the root fail; nothing appears outside") {
   VM_RETURN_IF_ERROR(MakeBundle(), "bundle");
