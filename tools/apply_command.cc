@@ -373,7 +373,11 @@ int RunParsedApplyCommand(const ApplyCommand& command, std::FILE* out,
     }
     std::fprintf(err, "linx: %s\n", msg.c_str());
     if (result.rolled_back) {
-      if (result.rollback_status.ok()) {
+      if (result.rollback_status.ok() && result.failed_index == 1) {
+        std::fprintf(err,
+                     "linx apply: rolled back: entry 1's partial work was "
+                     "undone; nothing else had been done\n");
+      } else if (result.rollback_status.ok()) {
         std::fprintf(err,
                      "linx apply: rolled back: what entries before entry %zu "
                      "did (and its own partial work) was undone\n",
