@@ -10,6 +10,7 @@
 #include <exception>
 #include <new>
 
+#include "tools/apply_command.h"
 #include "tools/features_command.h"
 #include "tools/find_command.h"
 #include "tools/list_command.h"
@@ -35,6 +36,8 @@ void PrintUsage(std::FILE* out) {
       "  remount TARGET [--flags ...] [--data STR]\n"
       "  umount TARGET [--flags detach,...] [--recursive]\n"
       "  pivot-root NEW_ROOT PUT_OLD\n"
+      "  apply FILE [--root DIR] [--dry-run] [--json]   (OCI config mounts,\n"
+      "        in one step, rolled back on failure)\n"
       "\n"
       "About this machine:\n"
       "  features [--json]     which kernel mount features are here\n"
@@ -60,6 +63,9 @@ int Main(int argc, char** argv) {
   }
   if (std::strcmp(cmd, "find") == 0) {
     return linx::tools::RunFindCommand(argc - 1, argv + 1);
+  }
+  if (std::strcmp(cmd, "apply") == 0) {
+    return linx::tools::RunApplyCommand(argc - 1, argv + 1);
   }
   if (std::strcmp(cmd, "features") == 0) {
     return linx::tools::RunFeaturesCommand(argc - 1, argv + 1);

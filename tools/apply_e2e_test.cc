@@ -1,0 +1,521 @@
+// End-to-end tests of `linx apply`: the real //tools:linx binary runs as a
+// child process inside this test's private mount namespace
+// (privileged_test_main; children inherit it), on bundles built on the
+// scratch tmpfs, and every result is read back from the kernel: the mount
+// table (/proc/self/mountinfo, byte for byte where nothing may change), the
+// directory tree, and statvfs flags.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/json.h"
+#include "base/testing/privileged.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "mount/mount.h"
+#include "nsexec/testing/parked_child.h"
+#include "tools/linx_process.h"
+
+namespace linx::tools {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Under LINX_REQUIRE_PRIVILEGED=1 a missing capability fails the test.
+#define REQUIRE_PRIVILEGED()                               \
+  do {                                                     \
+    const char* req = ::getenv("LINX_REQUIRE_PRIVILEGED"); \
+    if (req != nullptr && std::string(req) == "1" &&       \
+        !::linx::testing::Privileged()) {                  \
+      FAIL() << "LINX_REQUIRE_PRIVILEGED=1 but: "          \
+             << ::linx::testing::PrivilegeSkipReason();    \
+    }                                                      \
+    LINX_SKIP_UNLESS_PRIVILEGED();                         \
+  } while (0)
+
+void Write(const std::string& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  ASSERT_TRUE(f.good()) << path;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The kernel's table for this process, as text: equal before and after
+// means no mount was added, removed, moved or changed (ids included).
+std::string MountInfoText() { return Slurp("/proc/self/mountinfo"); }
+
+// Every entry under `dir`: path, type, mode, size, and a symlink's text.
+std::string Tree(const std::string& dir) {
+  std::string cmd = absl::StrCat(
+      "find '", dir, "' -mindepth 1 -printf '%P %y %m %s %l\\n' | sort");
+  std::string out;
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (f == nullptr) return "popen failed";
+  char buf[4096];
+  size_t n;
+  while ((n = ::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  ::pclose(f);
+  return out;
+}
+
+std::optional<MountInfo> FindMount(const std::string& target, pid_t pid = 0) {
+  absl::StatusOr<std::vector<MountInfo>> table = pid == 0 ? List() : List(pid);
+  EXPECT_TRUE(table.ok()) << table.status();
+  std::optional<MountInfo> found;
+  if (!table.ok()) return found;
+  for (const MountInfo& m : *table) {
+    if (m.target == target) found = m;
+  }
+  return found;
+}
+
+// Mount points at or under `dir`.
+std::vector<std::string> MountsUnder(const std::string& dir) {
+  std::vector<std::string> out;
+  absl::StatusOr<std::vector<MountInfo>> table = List();
+  EXPECT_TRUE(table.ok()) << table.status();
+  if (!table.ok()) return out;
+  for (const MountInfo& m : *table) {
+    if (m.target == dir || absl::StartsWith(m.target, dir + "/")) {
+      out.push_back(m.target);
+    }
+  }
+  return out;
+}
+
+bool HasOption(const std::string& options, const std::string& word) {
+  for (absl::string_view w : absl::StrSplit(options, ',')) {
+    if (w == word) return true;
+  }
+  return false;
+}
+
+// Detaches every mount under `dir` at scope exit, deepest first.
+class Unmounter {
+ public:
+  explicit Unmounter(std::string dir) : dir_(std::move(dir)) {}
+  ~Unmounter() {
+    std::vector<std::string> m = MountsUnder(dir_);
+    for (auto it = m.rbegin(); it != m.rend(); ++it) {
+      ::umount2(it->c_str(), MNT_DETACH);
+    }
+  }
+
+ private:
+  std::string dir_;
+};
+
+// scratch/<name>/{bundle/{config.json,rootfs,data/sub,hostfile},host/etc}.
+struct Bundle {
+  std::string top, bundle, rootfs, data, host;
+};
+
+Bundle MakeBundle(const std::string& name) {
+  Bundle b;
+  b.top = linx::testing::MakeScratchDir(name);
+  b.bundle = linx::testing::MakeSubdir(b.top, "bundle");
+  b.rootfs = linx::testing::MakeSubdir(b.bundle, "rootfs");
+  b.data = linx::testing::MakeSubdir(b.bundle, "data");
+  linx::testing::MakeSubdir(b.data, "sub");
+  b.host = linx::testing::MakeSubdir(b.top, "host");
+  linx::testing::MakeSubdir(b.host, "etc");
+  Write(b.bundle + "/hostfile", "from the host\n");
+  linx::testing::MakeSubdir(b.rootfs, "etc");
+  return b;
+}
+
+constexpr char kGoodMounts[] = R"([
+    {"destination": "/proc", "type": "proc", "source": "proc",
+     "options": ["nosuid", "noexec", "nodev"]},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+     "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+     "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+    {"destination": "/data", "type": "bind", "source": "data",
+     "options": ["rbind", "ro", "rprivate"]},
+    {"destination": "/etc/hostname", "type": "bind", "source": "hostfile",
+     "options": ["bind", "ro"]}
+  ])";
+
+TEST(LinxApplyTest, AppliesAConfigInsideItsRoot) {
+  REQUIRE_PRIVILEGED();
+  Bundle b = MakeBundle("apply_ok");
+  Unmounter cleanup(b.top);
+  // A submount in the rbind's source: rbind takes it along.
+  ASSERT_EQ(::mount("none", (b.data + "/sub").c_str(), "tmpfs", 0, nullptr), 0);
+  Write(b.bundle + "/config.json",
+        absl::StrCat(R"({"ociVersion": "1.0.2", "root": {"path": "rootfs"},
+                        "mounts": )",
+                     kGoodMounts, "}"));
+  LinxResult r = RunLinx({"apply", b.bundle + "/config.json"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("5 entries applied"));
+
+  std::optional<MountInfo> proc = FindMount(b.rootfs + "/proc");
+  ASSERT_TRUE(proc.has_value());
+  EXPECT_EQ(proc->fstype, "proc");
+  EXPECT_TRUE(HasOption(proc->vfs_options, "nosuid")) << proc->vfs_options;
+  EXPECT_TRUE(HasOption(proc->vfs_options, "noexec")) << proc->vfs_options;
+  std::optional<MountInfo> dev = FindMount(b.rootfs + "/dev");
+  ASSERT_TRUE(dev.has_value());
+  EXPECT_EQ(dev->fstype, "tmpfs");
+  EXPECT_TRUE(HasOption(dev->fs_options, "size=65536k")) << dev->fs_options;
+  EXPECT_FALSE(HasOption(dev->vfs_options, "relatime")) << dev->vfs_options;
+  // /dev/shm was created inside the new /dev tmpfs, after it was mounted.
+  std::optional<MountInfo> shm = FindMount(b.rootfs + "/dev/shm");
+  ASSERT_TRUE(shm.has_value());
+  EXPECT_EQ(shm->parent_id, dev->id);
+  EXPECT_TRUE(HasOption(shm->vfs_options, "nodev")) << shm->vfs_options;
+  std::optional<MountInfo> data = FindMount(b.rootfs + "/data");
+  ASSERT_TRUE(data.has_value());
+  EXPECT_TRUE(HasOption(data->vfs_options, "ro")) << data->vfs_options;
+  EXPECT_FALSE(data->shared.has_value());
+  std::optional<MountInfo> sub = FindMount(b.rootfs + "/data/sub");
+  ASSERT_TRUE(sub.has_value()) << "rbind left the submount behind";
+  EXPECT_EQ(sub->parent_id, data->id);
+  // A file source: the destination was created as a file.
+  struct stat st;
+  ASSERT_EQ(::lstat((b.rootfs + "/etc/hostname").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(Slurp(b.rootfs + "/etc/hostname"), "from the host\n");
+  struct statvfs sv;
+  ASSERT_EQ(::statvfs((b.rootfs + "/etc/hostname").c_str(), &sv), 0);
+  EXPECT_TRUE(sv.f_flag & ST_RDONLY);
+  // Nothing outside the root.
+  EXPECT_EQ(Tree(b.host), "etc d 755 40 \n");
+}
+
+// Entry 4 fails in the kernel (tmpfs refuses the option) after entries 1..3
+// mounted and created things and entry 4 created its own directories: the
+// table and the tree are byte for byte what they were.
+TEST(LinxApplyTest, FourthEntryFailsAndEverythingIsRolledBack) {
+  REQUIRE_PRIVILEGED();
+  Bundle b = MakeBundle("apply_rollback");
+  Unmounter cleanup(b.top);
+  Write(b.bundle + "/mounts.json", R"([
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+     "options": ["nosuid", "mode=755"]},
+    {"destination": "/dev/pts/x", "type": "tmpfs", "source": "t2"},
+    {"destination": "/data", "type": "bind", "source": "data",
+     "options": ["rbind", "ro", "rshared"]},
+    {"destination": "/new/dir/mnt", "type": "tmpfs", "source": "bad",
+     "options": ["nosuchoption=1"]},
+    {"destination": "/never", "type": "tmpfs", "source": "t5"}
+  ])");
+  const std::string table_before = MountInfoText();
+  const std::string tree_before = Tree(b.top);
+  LinxResult r =
+      RunLinx({"apply", b.bundle + "/mounts.json", "--root", b.rootfs});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("entry 4 (\"/new/dir/mnt\")"));
+  EXPECT_THAT(r.err, HasSubstr("EINVAL"));
+  EXPECT_THAT(r.err, HasSubstr("mount"));
+  EXPECT_THAT(r.err, HasSubstr("rolled back"));
+  EXPECT_EQ(MountInfoText(), table_before);
+  EXPECT_EQ(Tree(b.top), tree_before);
+
+  // The same through --json: the failed entry, the call, stage and errno.
+  LinxResult j = RunLinx(
+      {"apply", b.bundle + "/mounts.json", "--root", b.rootfs, "--json"});
+  EXPECT_EQ(j.exit_code, 1) << j;
+  absl::StatusOr<JsonValue> doc = ParseJson(j.out);
+  ASSERT_TRUE(doc.ok()) << doc.status() << "\n" << j.out;
+  const JsonValue* err = doc->Find("error");
+  ASSERT_TRUE(err != nullptr && err->is_object()) << j.out;
+  EXPECT_EQ(err->Find("entry")->number, 4);
+  EXPECT_EQ(err->Find("destination")->text, "/new/dir/mnt");
+  EXPECT_EQ(err->Find("stage")->text, "mount");
+  EXPECT_EQ(err->Find("errno")->text, "EINVAL");
+  EXPECT_EQ(doc->Find("rolled_back")->boolean, true);
+  EXPECT_TRUE(doc->Find("rollback_error")->is_null());
+  const JsonValue* entries = doc->Find("entries");
+  ASSERT_EQ(entries->items.size(), 5u);
+  EXPECT_EQ(entries->items[2].Find("state")->text, "done");
+  EXPECT_EQ(entries->items[3].Find("state")->text, "failed");
+  EXPECT_EQ(entries->items[4].Find("state")->text, "not_reached");
+  EXPECT_EQ(MountInfoText(), table_before);
+  EXPECT_EQ(Tree(b.top), tree_before);
+}
+
+TEST(LinxApplyTest, DryRunChangesNothingAndSaysWhatItWouldCreate) {
+  REQUIRE_PRIVILEGED();
+  Bundle b = MakeBundle("apply_dry");
+  Unmounter cleanup(b.top);
+  Write(b.bundle + "/config.json",
+        absl::StrCat(R"({"root": {"path": "rootfs"}, "mounts": )", kGoodMounts,
+                     "}"));
+  const std::string table_before = MountInfoText();
+  const std::string tree_before = Tree(b.top);
+  LinxResult r = RunLinx({"apply", b.bundle + "/config.json", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("dry run: nothing changed"));
+  EXPECT_THAT(r.out, HasSubstr("entry 3: \"/dev/shm\""));
+  EXPECT_THAT(r.out, HasSubstr("would create \"/dev\", \"/dev/shm\""));
+  EXPECT_THAT(r.out, HasSubstr("destination: \"/etc\" exists; would create "
+                               "\"/etc/hostname\" (the last as an empty "
+                               "file)"));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(
+                         "mount(\"tmpfs\", \"", b.rootfs,
+                         "/dev\", \"tmpfs\", MS_NOSUID|MS_STRICTATIME, "
+                         "\"mode=755,size=65536k\")")));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("mount(NULL, \"", b.rootfs,
+                                            "/data\", NULL, MS_REC|MS_PRIVATE,"
+                                            " NULL)")));
+  EXPECT_EQ(MountInfoText(), table_before);
+  EXPECT_EQ(Tree(b.top), tree_before);
+
+  // --json: the same plan as one object.
+  LinxResult j =
+      RunLinx({"apply", b.bundle + "/config.json", "--dry-run", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j;
+  absl::StatusOr<JsonValue> doc = ParseJson(j.out);
+  ASSERT_TRUE(doc.ok()) << doc.status() << "\n" << j.out;
+  EXPECT_TRUE(doc->Find("dry_run")->boolean);
+  EXPECT_TRUE(doc->Find("ok")->boolean);
+  EXPECT_EQ(doc->Find("root")->text, b.rootfs);
+  const JsonValue& e5 = doc->Find("entries")->items[4];
+  EXPECT_EQ(e5.Find("state")->text, "planned");
+  EXPECT_EQ(e5.Find("resolved")->text, "/etc");
+  EXPECT_TRUE(e5.Find("file_destination")->boolean);
+  ASSERT_EQ(e5.Find("create")->items.size(), 1u);
+  EXPECT_EQ(e5.Find("create")->items[0].text, "/etc/hostname");
+  EXPECT_EQ(MountInfoText(), table_before);
+  EXPECT_EQ(Tree(b.top), tree_before);
+}
+
+// An image's symlinks point out of the root: absolute, relative, through
+// "..", a loop, a magic link. Nothing appears outside the root; a symlink
+// that legitimately points inside lands inside.
+TEST(LinxApplyTest, HostileDestinationsStayInTheRoot) {
+  REQUIRE_PRIVILEGED();
+  Bundle b = MakeBundle("apply_hostile");
+  Unmounter cleanup(b.top);
+  ASSERT_EQ(::symlink((b.host + "/etc").c_str(), (b.rootfs + "/abs").c_str()),
+            0);
+  ASSERT_EQ(::symlink("../../host/etc", (b.rootfs + "/rel").c_str()), 0);
+  ASSERT_EQ(::symlink("loop", (b.rootfs + "/loop").c_str()), 0);
+  ASSERT_EQ(::symlink("/proc/self/root/etc", (b.rootfs + "/magic").c_str()), 0);
+  linx::testing::MakeSubdir(b.rootfs, "real");
+  // A link to a host device, and a chain of 41 links (the kernel's and the
+  // resolver's limit is 40).
+  ASSERT_EQ(::symlink("/dev/null", (b.rootfs + "/devnull").c_str()), 0);
+  for (int i = 0; i < 41; ++i) {
+    ASSERT_EQ(::symlink(absl::StrCat("c", i + 1).c_str(),
+                        absl::StrCat(b.rootfs, "/c", i).c_str()),
+              0);
+  }
+  linx::testing::MakeSubdir(b.rootfs, "c41");
+  ASSERT_EQ(::symlink("/../../real", (b.rootfs + "/inside").c_str()), 0);
+  const std::string host_before = Tree(b.host);
+  const std::string table_before = MountInfoText();
+  struct Case {
+    std::string destination;
+    std::string type;  // "file": a file bind
+    std::string error;
+  } cases[] = {
+      {"/abs/x", "tmpfs", "ENOENT"},
+      {"/rel/x", "tmpfs", "ENOENT"},
+      {"/../../host/etc/x", "tmpfs", ""},  // ".." stops at the root
+      {"/loop/x", "tmpfs", "ELOOP"},
+      {"/magic/x", "tmpfs", ""},  // in-root walk: /proc is not in the image
+      {"/abs/hosts", "file", "ENOENT"},
+      {"/devnull", "file", "ENOENT"},  // <root>/dev/null: not the host's
+      {"/c0/x", "tmpfs", "ELOOP"},
+      {"/rel", "file", ""},  // a dangling link is never created through
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.destination);
+    std::string entry =
+        c.type == "file"
+            ? absl::StrCat(R"({"destination": ")", c.destination,
+                           R"(", "type": "bind", "source": "hostfile",
+                              "options": ["bind"]})")
+            : absl::StrCat(R"({"destination": ")", c.destination,
+                           R"(", "type": "tmpfs", "source": "x"})");
+    Write(b.bundle + "/m.json", absl::StrCat("[", entry, "]"));
+    LinxResult r = RunLinx({"apply", b.bundle + "/m.json", "--root", b.rootfs});
+    if (!c.error.empty()) {
+      EXPECT_EQ(r.exit_code, 1) << r;
+      EXPECT_THAT(r.err, HasSubstr(c.error)) << r;
+      EXPECT_THAT(r.err, HasSubstr("entry 1 (")) << r;
+    }
+    // Whatever happened, it happened inside the root.
+    EXPECT_EQ(Tree(b.host), host_before);
+    for (const std::string& m : MountsUnder(b.top)) {
+      EXPECT_TRUE(absl::StartsWith(m, b.rootfs + "/")) << m;
+    }
+    Unmounter undo(b.rootfs);
+  }
+  // A dry run sees the same: the escaping link is "would fail", exit 1,
+  // and nothing is created or mounted anywhere.
+  Write(b.bundle + "/m.json",
+        R"([{"destination": "/ok/dir", "type": "tmpfs", "source": "x"},
+            {"destination": "/abs/x", "type": "tmpfs", "source": "x"}])");
+  const std::string tree_before = Tree(b.top);
+  LinxResult dry =
+      RunLinx({"apply", b.bundle + "/m.json", "--root", b.rootfs, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 1) << dry;
+  EXPECT_THAT(dry.out, HasSubstr("would create \"/ok\", \"/ok/dir\""));
+  EXPECT_THAT(dry.out, HasSubstr("would fail: \"/abs\" is a dangling "
+                                 "symlink"));
+  EXPECT_THAT(dry.err, HasSubstr("entry 2 (\"/abs/x\"): would fail"));
+  EXPECT_THAT(dry.err, HasSubstr("nothing was changed"));
+  EXPECT_EQ(Tree(b.top), tree_before);
+  EXPECT_EQ(MountInfoText(), table_before);
+
+  // The legitimate in-root link: /inside → /real (".." clamped at the root).
+  Write(b.bundle + "/m.json",
+        R"([{"destination": "/inside/mnt", "type": "tmpfs", "source": "x"}])");
+  LinxResult r = RunLinx({"apply", b.bundle + "/m.json", "--root", b.rootfs});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(FindMount(b.rootfs + "/real/mnt").has_value());
+  EXPECT_EQ(Tree(b.host), host_before);
+  Unmounter undo(b.rootfs);
+}
+
+TEST(LinxApplyTest, BadFilesAndUsageExitTwoAndTouchNothing) {
+  REQUIRE_PRIVILEGED();
+  Bundle b = MakeBundle("apply_usage");
+  Unmounter cleanup(b.top);
+  const std::string table_before = MountInfoText();
+  const std::string tree_before = Tree(b.top);
+  struct Case {
+    std::string file_text;  // "" : no file written
+    std::vector<std::string> args;
+    std::string message;
+  } cases[] = {
+      {"", {"apply"}, "missing operand FILE"},
+      {"", {"apply", "a", "b"}, "extra operand \"b\""},
+      {"", {"apply", "f", "--bogus"}, "unknown option \"--bogus\""},
+      {"", {"apply", "f", "--in", "pid:0"}, "bad --in \"pid:0\""},
+      {"", {"apply", "f", "--root"}, "--root needs a value"},
+      {"", {"apply", "f", "--json=yes"}, "--json takes no value"},
+      {"", {"apply", "@/missing.json"}, "ENOENT"},
+      {"{\"mounts\": [", {"apply", "@"}, "json line 1, column 13"},
+      {"[{\"destination\": \"/x\", \"type\": \"tmpfs\"}]",
+       {"apply", "@"},
+       "give --root DIR"},
+      {R"([{"destination": "/a", "type": "tmpfs"},
+           {"destination": "/b", "type": "tmpfs", "options": ["tmpcopyup"]}])",
+       {"apply", "@", "--root", "R"},
+       "entry 2 (\"/b\"): option \"tmpcopyup\" is not supported"},
+      {R"([{"destination": "/a", "type": "tmpfs", "options": ["rro"]}])",
+       {"apply", "@", "--root", "R"},
+       "option \"rro\" is not supported"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message);
+    std::vector<std::string> args;
+    for (const std::string& a : c.args) {
+      if (a == "@") {
+        args.push_back(b.bundle + "/f.json");
+      } else if (a == "@/missing.json") {
+        args.push_back(b.bundle + "/missing.json");
+      } else if (a == "R") {
+        args.push_back(b.rootfs);
+      } else {
+        args.push_back(a);
+      }
+    }
+    if (!c.file_text.empty()) Write(b.bundle + "/f.json", c.file_text);
+    LinxResult r = RunLinx(args);
+    EXPECT_EQ(r.exit_code, 2) << r;
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << r;
+    ::unlink((b.bundle + "/f.json").c_str());
+  }
+  // With --json the refusal is the JSON object, exit 2.
+  Write(b.bundle + "/f.json",
+        R"([{"destination": "/a", "type": "tmpfs", "options": ["idmap"]}])");
+  LinxResult j =
+      RunLinx({"apply", b.bundle + "/f.json", "--root", b.rootfs, "--json"});
+  EXPECT_EQ(j.exit_code, 2) << j;
+  absl::StatusOr<JsonValue> doc = ParseJson(j.out);
+  ASSERT_TRUE(doc.ok()) << doc.status() << "\n" << j.out;
+  EXPECT_FALSE(doc->Find("ok")->boolean);
+  EXPECT_EQ(doc->Find("exit")->number, 2);
+  EXPECT_EQ(doc->Find("error")->Find("stage")->text, "bad_flag");
+  EXPECT_EQ(doc->Find("error")->Find("value")->text, "idmap");
+  ::unlink((b.bundle + "/f.json").c_str());
+
+  LinxResult help = RunLinx({"apply", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("usage: linx apply FILE"));
+  // A root that does not exist: exit 1, nothing changed.
+  Write(b.bundle + "/f.json", R"([{"destination": "/a", "type": "tmpfs"}])");
+  LinxResult noroot = RunLinx(
+      {"apply", b.bundle + "/f.json", "--root", b.top + "/no/such/root"});
+  EXPECT_EQ(noroot.exit_code, 1) << noroot;
+  EXPECT_THAT(noroot.err, HasSubstr("ENOENT"));
+  EXPECT_THAT(noroot.err, HasSubstr("nothing was changed"));
+  ::unlink((b.bundle + "/f.json").c_str());
+  EXPECT_EQ(MountInfoText(), table_before);
+  EXPECT_EQ(Tree(b.top), tree_before);
+}
+
+// --in pid:N: every entry lands in the parked child's namespace, none in
+// ours; a failure there is rolled back there.
+TEST(LinxApplyTest, AppliesIntoAnotherNamespaceInOneTrip) {
+  REQUIRE_PRIVILEGED();
+  Bundle b = MakeBundle("apply_in");
+  Unmounter cleanup(b.top);
+  absl::StatusOr<std::unique_ptr<linx::testing::ParkedChild>> child =
+      linx::testing::ParkedChild::Spawn();
+  ASSERT_TRUE(child.ok()) << child.status();
+  const pid_t pid = (*child)->pid();
+  Write(b.bundle + "/m.json", R"([
+    {"destination": "/run", "type": "tmpfs", "source": "run",
+     "options": ["nosuid", "nodev"]},
+    {"destination": "/data", "type": "bind", "source": "data",
+     "options": ["bind", "ro"]}
+  ])");
+  const std::string table_before = MountInfoText();
+  LinxResult r = RunLinx({"apply", b.bundle + "/m.json", "--root", b.rootfs,
+                          "--in", absl::StrCat("pid:", pid)});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  std::optional<MountInfo> run = FindMount(b.rootfs + "/run", pid);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->fstype, "tmpfs");
+  std::optional<MountInfo> data = FindMount(b.rootfs + "/data", pid);
+  ASSERT_TRUE(data.has_value());
+  EXPECT_TRUE(HasOption(data->vfs_options, "ro"));
+  EXPECT_EQ(MountInfoText(), table_before);  // ours is untouched
+
+  Write(b.bundle + "/bad.json", R"([
+    {"destination": "/a", "type": "tmpfs", "source": "a"},
+    {"destination": "/b", "type": "bind", "source": "/no/such/source",
+     "options": ["bind"]}
+  ])");
+  const std::string child_before =
+      Slurp(absl::StrCat("/proc/", pid, "/mountinfo"));
+  LinxResult bad = RunLinx({"apply", b.bundle + "/bad.json", "--root", b.rootfs,
+                            "--in", absl::StrCat("pid:", pid)});
+  EXPECT_EQ(bad.exit_code, 1) << bad;
+  EXPECT_THAT(bad.err, HasSubstr("entry 2 (\"/b\")"));
+  EXPECT_THAT(bad.err, HasSubstr("ENOENT"));
+  EXPECT_EQ(Slurp(absl::StrCat("/proc/", pid, "/mountinfo")), child_before);
+  EXPECT_EQ(MountInfoText(), table_before);
+  (*child)->Kill();
+}
+
+}  // namespace
+}  // namespace linx::tools
