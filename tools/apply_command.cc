@@ -217,6 +217,7 @@ std::string ApplyHelp() {
       "  --in SPEC       self (default), pid:N or path:/ns/file\n"
       "  --dry-run       resolve and print the plan; change nothing\n"
       "  --json          print the plan and the result as one JSON object\n"
+      "  -h, --help      print this help\n"
       "\n"
       "Relative bind sources are relative to FILE's directory; bind sources\n"
       "are paths of the target namespace (with --in self, the caller's).\n"

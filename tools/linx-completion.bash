@@ -8,8 +8,8 @@
 # paths for operands and --file. Kept in step with the CLI by
 # //tools:linx_completion_test.
 
-_linx_commands="list find watch mount bind move remount umount pivot-root version"
-_linx_mount_words="ro nosuid nodev noexec sync remount mandlock dirsync noatime nodiratime bind move rec silent private shared slave unbindable relatime strictatime lazytime"
+_linx_commands="list find watch mount bind move remount umount pivot-root apply features version"
+_linx_mount_words="ro nosuid nodev noexec sync remount mandlock dirsync noatime nodiratime bind move rec silent private shared slave unbindable relatime strictatime lazytime nosymfollow"
 _linx_umount_words="force detach expire no_follow"
 
 _linx_options() {  # the options of command $1
@@ -17,10 +17,14 @@ _linx_options() {  # the options of command $1
     list) echo "--pid --file --json --tree --strict --backend --help" ;;
     find) echo "--json --backend --is-mount-point --help" ;;
     watch) echo "--pid --json --count --timeout --rescan --backend --no-fanotify --help" ;;
-    mount | bind) echo "--flags --data --create --in --help" ;;
-    move | pivot-root) echo "--in --help" ;;
-    remount) echo "--flags --data --in --help" ;;
-    umount) echo "--flags --recursive --in --help" ;;
+    mount) echo "--flags --data --create --mkdir --root --beneath --in --userns --help" ;;
+    bind) echo "--flags --data --create --mkdir --root --source-in-root --beneath --idmap --in --userns --help" ;;
+    move) echo "--root --in --userns --help" ;;
+    pivot-root) echo "--in --help" ;;
+    remount) echo "--flags --data --recursive --root --in --userns --help" ;;
+    umount) echo "--flags --recursive --root --in --userns --help" ;;
+    apply) echo "--root --in --dry-run --json --help" ;;
+    features) echo "--json --help" ;;
     version) echo "--help" ;;
   esac
 }
@@ -86,6 +90,15 @@ _linx() {
       COMPREPLY=($(compgen -f -- "$cur"))
       return 0
       ;;
+    --root)
+      COMPREPLY=($(compgen -d -- "$cur"))
+      return 0
+      ;;
+    --idmap)
+      COMPREPLY=($(compgen -W "pid: userns:" -- "$cur"))
+      compopt -o nospace 2>/dev/null
+      return 0
+      ;;
     --data | --count | --timeout | --rescan)
       return 0
       ;;
@@ -96,7 +109,7 @@ _linx() {
     return 0
   fi
   case "$cmd" in
-    version | list | watch) return 0 ;;
+    version | list | watch | features) return 0 ;;
   esac
   # Operands are paths (mount's FSTYPE too, rarely; paths do no harm).
   COMPREPLY=($(compgen -f -- "$cur"))

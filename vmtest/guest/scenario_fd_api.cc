@@ -156,7 +156,7 @@ LINX_VM_SCENARIO(hostile_rootfs, 23,
   return absl::OkStatus();
 }
 
-LINX_VM_SCENARIO(userns_mount, 24,
+LINX_VM_SCENARIO(userns_mount, 25,
                  "--userns: a tmpfs mounted into a rootless child (its user "
                  "namespace maps 0->100000) belongs to that namespace") {
   VM_RETURN_IF_ERROR(MakeDirs("/scratch/u"), "mkdir");
