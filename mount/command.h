@@ -97,6 +97,14 @@ const char* OperationOf(const Command& command);
 // mount/mount.h are this with the matching command.
 absl::Status Execute(const Command& command);
 
+// The calls `command` would make, written out as in messages, without
+// making any: the checks and the kernel rules of Execute, then one line per
+// call in order (the main call, a bind's per-mount follow-up on the fd-based
+// or the classic path, a propagation call). With a root the target is shown
+// joined to the root's path. Errors: what Execute would refuse before any
+// syscall (bad_argument, bad_flag). For dry runs (linx apply --dry-run).
+absl::StatusOr<std::vector<std::string>> PlanCalls(const Command& command);
+
 // What one successful command left behind, so that a sequence of commands
 // can be taken back (linx apply's rollback).
 struct UndoRecord {

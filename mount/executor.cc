@@ -181,6 +181,34 @@ absl::Status Execute(const Command& command, std::vector<UndoRecord>* undo) {
   return Run(std::move(plan), in, undo);
 }
 
+absl::StatusOr<std::vector<std::string>> PlanCalls(const Command& command) {
+  ASSIGN_OR_RETURN(Plan plan, mount_internal::MakePlan(
+                                  command, mount_internal::InOf(command)));
+  // With a root, show the paths the image named joined to the root.
+  if (plan.root && !plan.root->dir.empty()) {
+    auto join = [&](std::string* path) {
+      if (plan.root->dir == "/") return;
+      *path = absl::StrCat(plan.root->dir, (*path)[0] == '/' ? "" : "/", *path);
+    };
+    std::visit(
+        [&](auto& p) {
+          using T = std::decay_t<decltype(p)>;
+          if constexpr (std::is_same_v<T, mount_internal::PivotRootPlan>) {
+            return;
+          } else {
+            join(&p.target);
+            if constexpr (std::is_same_v<T, mount_internal::MovePlan>) {
+              join(&p.source);
+            } else if constexpr (std::is_same_v<T, BindPlan>) {
+              if (plan.root->source_in_root) join(&p.source);
+            }
+          }
+        },
+        plan.call);
+  }
+  return mount_internal::DescribeCalls(plan);
+}
+
 absl::Status Undo(absl::Span<const UndoRecord> records, const Namespace& in) {
   auto undo_here = [&]() -> absl::Status {
     absl::Status first;

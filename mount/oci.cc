@@ -221,40 +221,29 @@ std::string Joined(const std::string& root, const std::string& path) {
   return root + p;
 }
 
-std::string QuoteOrNull(absl::string_view s) {
-  return s.empty() ? "NULL" : Quote(s);
-}
-
-// The calls an entry makes, written out (for plans and reports).
+// The calls an entry makes, written out by the executor's own planner (for
+// plans and reports), with the destination joined to the root.
 std::vector<std::string> RenderCalls(const OciStep& step,
                                      const std::string& root_dir) {
   std::vector<std::string> calls;
-  const std::string dest = Quote(Joined(root_dir, step.mount.destination));
-  if (const auto* b = std::get_if<BindCommand>(&step.main)) {
-    unsigned long bits = MountFlagsToBits(b->options.flags);
-    bool rec = (bits & MS_REC) != 0;
-    calls.push_back(absl::StrCat("mount(", Quote(b->source), ", ", dest,
-                                 ", NULL, MS_BIND", rec ? "|MS_REC" : "",
-                                 ", NULL)"));
-    unsigned long per_mount = bits & ~(MS_REC | MS_BIND | MS_SILENT);
-    if (per_mount != 0) {
-      calls.push_back(absl::StrCat(
-          "mount(NULL, ", dest, ", NULL, MS_REMOUNT|MS_BIND|",
-          RenderMountFlags(per_mount), " + the per-mount flags in force, NULL)",
-          rec ? " on every mount of the tree" : ""));
+  auto add = [&](Command c) {
+    std::visit(
+        [&](auto& cmd) {
+          using T = std::decay_t<decltype(cmd)>;
+          if constexpr (!std::is_same_v<T, PivotRootCommand>) {
+            cmd.options.root.dir = root_dir;
+          }
+        },
+        c);
+    absl::StatusOr<std::vector<std::string>> planned = PlanCalls(c);
+    if (!planned.ok()) {
+      calls.push_back(std::string(planned.status().message()));
+      return;
     }
-  } else if (const auto* m = std::get_if<MountCommand>(&step.main)) {
-    calls.push_back(absl::StrCat(
-        "mount(", QuoteOrNull(m->source), ", ", dest, ", ", Quote(m->fstype),
-        ", ", RenderMountFlags(MountFlagsToBits(m->options.flags)), ", ",
-        QuoteOrNull(m->options.data), ")"));
-  }
-  for (const Command& c : step.propagation) {
-    const auto& p = std::get<MountCommand>(c);
-    calls.push_back(absl::StrCat(
-        "mount(NULL, ", dest, ", NULL, ",
-        RenderMountFlags(MountFlagsToBits(p.options.flags)), ", NULL)"));
-  }
+    calls.insert(calls.end(), planned->begin(), planned->end());
+  };
+  add(step.main);
+  for (const Command& c : step.propagation) add(c);
   return calls;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "mount/flags.h"
+#include "mount/internal/fd_api.h"
 
 namespace linx::mount_internal {
 
@@ -32,9 +33,11 @@ struct PrimaryCallOf {
   }
   std::string operator()(const BindPlan& p) const {
     if (p.from_caller) {
-      return absl::StrCat("move_mount(", p.tree ? p.tree->get() : -1,
-                          ", \"\", AT_FDCWD, ", Quote(p.target),
-                          ", MOVE_MOUNT_F_EMPTY_PATH)");
+      std::string tree =
+          p.tree ? absl::StrCat(p.tree->get())
+                 : absl::StrCat("open_tree(", Quote(p.source), ")");
+      return absl::StrCat("move_mount(", tree, ", \"\", AT_FDCWD, ",
+                          Quote(p.target), ", MOVE_MOUNT_F_EMPTY_PATH)");
     }
     return MountCall(p.source, p.target, "", MS_BIND | (p.rec ? MS_REC : 0),
                      p.data);
@@ -64,6 +67,52 @@ struct PrimaryCallOf {
 
 std::string PrimaryCall(const Plan& plan) {
   return std::visit(PrimaryCallOf{}, plan.call);
+}
+
+namespace {
+
+struct FollowUps {
+  const Plan& plan;
+  std::vector<std::string>* out;
+  void Propagation(const std::string& target, unsigned long propagation) {
+    if (propagation != 0) {
+      out->push_back(MountCall("", target, "", propagation, ""));
+    }
+  }
+  void operator()(const NewMountPlan& p) {
+    Propagation(p.target, p.main_call ? p.propagation : 0);
+  }
+  void operator()(const BindPlan& p) {
+    if (p.per_mount != 0 || p.idmap) {
+      if (UseOpenTreeBinds()) {
+        out->push_back(absl::StrCat(
+            "mount_setattr(<the detached tree>, \"\", AT_EMPTY_PATH",
+            p.rec ? "|AT_RECURSIVE" : "",
+            ", {attr_set=", RenderMountFlags(p.per_mount),
+            p.idmap ? "|MOUNT_ATTR_IDMAP" : "", "}) before it is attached"));
+      } else {
+        out->push_back(absl::StrCat(
+            MountCall("", p.target, "", MS_REMOUNT | MS_BIND | p.per_mount, ""),
+            " + the per-mount flags in force",
+            p.rec ? ", on every mount of the tree" : ""));
+      }
+    }
+    Propagation(p.target, p.propagation);
+  }
+  void operator()(const MovePlan&) {}
+  void operator()(const RemountPlan& p) {
+    Propagation(p.target, p.main_call ? p.propagation : 0);
+  }
+  void operator()(const UmountPlan&) {}
+  void operator()(const PivotRootPlan&) {}
+};
+
+}  // namespace
+
+std::vector<std::string> DescribeCalls(const Plan& plan) {
+  std::vector<std::string> out = {PrimaryCall(plan)};
+  std::visit(FollowUps{plan, &out}, plan.call);
+  return out;
 }
 
 absl::Status CallError(const Plan& plan, absl::string_view call, Stage stage,

@@ -7,6 +7,7 @@
 #define LINX_MOUNT_INTERNAL_RENDER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -26,6 +27,9 @@ std::string MountCall(absl::string_view source, absl::string_view target,
 // The call a plan is about: what the message names when a failure happens
 // before (setns, create) or around (the forked path) its syscalls.
 std::string PrimaryCall(const Plan& plan);
+
+// Every call `plan` makes, in order, as in messages (PlanCalls).
+std::vector<std::string> DescribeCalls(const Plan& plan);
 
 // The error of `call`, made for `plan`, failing at `stage` with `err`; the
 // kernel's own words (fs_context log), when it gave any, end the message
