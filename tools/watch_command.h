@@ -2,7 +2,7 @@
 //
 //   linx watch [--pid N] [--json] [--count N] [--timeout SECONDS]
 //              [--rescan SECONDS] [--backend auto|text|statmount]
-//              [--no-fanotify]
+//              [--no-fanotify] [--diff]
 //
 // One line per change:
 //   added 412 /mnt/x tmpfs none rw,relatime
@@ -14,7 +14,9 @@
 // {...}, "after": {...}}. Once watching has started, a line "linx watch:
 // watching ..." goes to stderr. Exits after --count changes, or when
 // --timeout seconds pass (exit 0 without --count; 1 if fewer than --count
-// changes came). See mountinfo/monitor.h.
+// changes came). See mountinfo/monitor.h. With --diff the changes come
+// from a LiveMountTable (mountinfo/live_table.h), which reads only the
+// mounts a change names instead of the whole table, in the same format.
 #ifndef LINX_TOOLS_WATCH_COMMAND_H_
 #define LINX_TOOLS_WATCH_COMMAND_H_
 
