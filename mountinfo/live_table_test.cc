@@ -473,6 +473,53 @@ TEST(LiveMountTableTest, WaitWakesOnAMountAndRefreshSeesIt) {
   ::umount2(base.c_str(), MNT_DETACH);
 }
 
+// A statmount failing half-way through a Refresh() leaves the table as it
+// was (nothing partly applied); the next Refresh() re-lists and reports
+// everything that changed meanwhile.
+TEST(LiveMountTableTest, FailedRefreshChangesNothingAndTheNextOneRelists) {
+  LINX_LIVE_REQUIRE_EVENTS();
+  std::string base = MakeBase("live-fail");
+  LiveTableOptions o;
+  o.sweep_interval = absl::InfiniteDuration();
+  ASSERT_OK_AND_ASSIGN(auto live, LiveMountTable::Open(o));
+  std::vector<MountInfo> before = live->mounts();
+  std::string dir = base + "/d5";
+  ASSERT_EQ(::mount("live-fail", dir.c_str(), "tmpfs", 0, "size=64k"), 0);
+  PretendMissingForTesting(KernelFeature::kStatmount, true);
+  absl::StatusOr<std::vector<MountChange>> d = live->Refresh();
+  PretendMissingForTesting(KernelFeature::kStatmount, false);
+  EXPECT_THAT(d, ::linx::testing::StageIs(Stage::kRead));
+  EXPECT_THAT(d, ::linx::testing::ErrnoIs(ENOSYS));
+  EXPECT_EQ(live->mounts(), before);
+  ASSERT_OK_AND_ASSIGN(std::vector<MountChange> d2, live->Refresh());
+  EXPECT_EQ(live->stats().relists, 1u);
+  ASSERT_EQ(d2.size(), 1u);
+  EXPECT_EQ(d2[0].kind, MountChange::Kind::kAdded);
+  EXPECT_EQ(d2[0].after.target, dir);
+  EXPECT_EQ(live->mounts(), Fresh(ListBackend::kStatmount));
+  ::umount2(base.c_str(), MNT_DETACH);
+}
+
+// A kernel without fanotify mount events: the same API in re-list mode.
+TEST(LiveMountTableTest, WithoutFanotifyMountEventsItRelists) {
+  LINX_LIVE_REQUIRE_PRIVILEGED();
+  PretendMissingForTesting(KernelFeature::kFanotifyMount, true);
+  absl::StatusOr<std::unique_ptr<LiveMountTable>> live = LiveMountTable::Open();
+  PretendMissingForTesting(KernelFeature::kFanotifyMount, false);
+  ASSERT_OK(live.status());
+  EXPECT_EQ((*live)->mode(), LiveMountTable::Mode::kRelist);
+  std::string base = MakeBase("live-nofan");
+  ASSERT_OK_AND_ASSIGN(std::vector<MountChange> d, (*live)->Refresh());
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].kind, MountChange::Kind::kAdded);
+  EXPECT_EQ(d[0].after.target, base);
+  EXPECT_EQ((*live)->stats().relists, 1u);
+  // Nothing changed, no sweep due: no listing at all.
+  ASSERT_OK_AND_ASSIGN(d, (*live)->Refresh());
+  EXPECT_TRUE(d.empty());
+  ::umount2(base.c_str(), MNT_DETACH);
+}
+
 TEST(LiveMountTableTest, BadPidIsBadArgumentAndMissingPidNotFound) {
   LiveTableOptions o;
   o.pid = -3;
