@@ -26,6 +26,9 @@ struct Worker::State {
   std::string operation;
   pthread_t thread{};
   pid_t tid = 0;
+  // The process that started the thread: a forked child inherits the
+  // Worker object but not its thread.
+  pid_t owner = 0;
 
   // Serialises callers of Run(): one job is in flight at a time.
   std::mutex call_mu;
@@ -136,11 +139,24 @@ absl::Status EmptyWorker(absl::string_view operation) {
   return out;
 }
 
+absl::Status ForkedWorker(absl::string_view operation) {
+  absl::Status coded =
+      MakeOpError({std::string(operation), Stage::kThread, 0, ""},
+                  "thread: this linx::Worker belongs to the parent process "
+                  "(its thread does not exist after fork)");
+  absl::Status out(absl::StatusCode::kFailedPrecondition, coded.message());
+  coded.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<Worker> Worker::Start(const Namespace& ns,
                                      absl::string_view operation) {
   auto state = std::make_unique<State>(ns, operation);
+  state->owner = ::getpid();
   // pthread_create returns its error; errno is not set.
   int err = ::pthread_create(&state->thread, nullptr, &WorkerMain, state.get());
   if (err != 0) {
@@ -173,6 +189,12 @@ Worker::~Worker() { Stop(); }
 
 void Worker::Stop() {
   if (state_ == nullptr) return;
+  if (::getpid() != state_->owner) {
+    // In a forked child the thread does not exist: nothing to end or join
+    // (the parent's Worker still owns it).
+    state_.reset();
+    return;
+  }
   state_->job = nullptr;
   Bump(&state_->posted, &state_->worker_sleeping);
   // The only error pthread_join can give for a joinable thread of ours is
@@ -186,6 +208,7 @@ absl::Status Worker::Run(absl::string_view operation,
                          absl::FunctionRef<absl::Status()> fn) {
   if (state_ == nullptr) return EmptyWorker(operation);
   State* s = state_.get();
+  if (::getpid() != s->owner) return ForkedWorker(operation);
   std::lock_guard<std::mutex> call(s->call_mu);
   // `done` only moves when we bump `posted`, so it is stable here.
   uint32_t before = s->done.load(std::memory_order_acquire);

@@ -97,6 +97,9 @@ class Worker {
   // leave detached work behind. `operation` is for the caller's messages
   // (kept for symmetry with RunIn; no stage error can happen here).
   // An empty (moved-from) Worker: kFailedPrecondition, stage thread, errno 0.
+  // The same in a process forked from the one that started the Worker (the
+  // child inherits the object, not the thread; getpid(2) tells them apart),
+  // where the destructor then only frees memory.
   // A std::function converts to FunctionRef; it must not be empty.
   absl::Status Run(absl::string_view operation,
                    absl::FunctionRef<absl::Status()> fn);

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -315,6 +316,42 @@ TEST(WorkerTest, MovedFromWorkerFailsWithFailedPrecondition) {
   third = std::move(other);
   EXPECT_NE(third.tid(), old_tid);
   EXPECT_OK(third.Run("noop", [] { return absl::OkStatus(); }));
+}
+
+// A forked child inherits the Worker object but not its thread: Run()
+// refuses instead of waiting forever, and destroying it does not join.
+TEST(WorkerTest, InAForkedChildRunRefusesAndDestructionReturns) {
+  ASSERT_OK_AND_ASSIGN(Worker worker, Worker::Start(Namespace::Self()));
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    bool ran = false;
+    absl::Status s = worker.Run("mount", [&] {
+      ran = true;
+      return absl::OkStatus();
+    });
+    int code = s.code() == absl::StatusCode::kFailedPrecondition && !ran &&
+                       GetOpError(s) && GetOpError(s)->stage == Stage::kThread
+                   ? 0
+                   : 1;
+    { Worker gone = std::move(worker); }  // must not hang in pthread_join
+    ::_exit(code);
+  }
+  int status = 0;
+  pid_t reaped = 0;
+  for (int i = 0; i < 500 && reaped == 0; ++i) {
+    reaped = ::waitpid(child, &status, WNOHANG);
+    if (reaped == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (reaped == 0) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+    FAIL() << "the child hung";
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  // The parent's Worker is untouched.
+  EXPECT_OK(worker.Run("noop", [] { return absl::OkStatus(); }));
 }
 
 TEST(WorkerTest, ConcurrentCallersAreSerialised) {
