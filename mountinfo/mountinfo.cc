@@ -9,6 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "mountinfo/internal/huge_pages.h"
 #include "mountinfo/internal/octal.h"
 
 namespace linx {
@@ -397,7 +398,11 @@ std::vector<MountInfo> MountTable::ToMountInfos() const {
 
 absl::StatusOr<MountTable> ParseMountInfo(absl::string_view text,
                                           const ParseOptions& options) {
-  return ParseMountInfo(std::string(text), options);
+  std::string arena;
+  arena.reserve(text.size());
+  mountinfo_internal::AdviseHugePages(arena.data(), arena.capacity());
+  arena.append(text.data(), text.size());
+  return ParseMountInfo(std::move(arena), options);
 }
 
 absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
@@ -445,6 +450,8 @@ absl::Status MountTable::ParseArena(const ParseOptions& options) {
     entries_.reserve(lines);
     optional_fields_.reserve(lines);
     opt_ranges_.reserve(lines);
+    mountinfo_internal::AdviseHugePages(
+        entries_.data(), entries_.capacity() * sizeof(MountEntry));
   }
 
   char* p = &buf[0];

@@ -216,11 +216,13 @@ class MountTable {
   std::vector<std::pair<size_t, size_t>> opt_ranges_;  // per entry
 };
 
-// Parses a whole mountinfo text. Pure: no syscalls, no global state;
-// thread-safe. The text is copied once into the table's arena (the
-// std::string&& overload moves it instead); no other per-entry or per-field
-// allocation happens except the entry and optional-field vectors (amortized)
-// and the reason strings of skipped lines.
+// Parses a whole mountinfo text. Pure: no global state, and no syscalls
+// but a madvise(2) MADV_HUGEPAGE hint on the arena and the entry vector when
+// they are 4 MiB or more (fewer page faults; errors ignored); thread-safe.
+// The text is copied once into the table's arena (the std::string&&
+// overload moves it instead); no other per-entry or per-field allocation
+// happens except the entry and optional-field vectors (amortized) and the
+// reason strings of skipped lines.
 //
 // Lines end at '\n'; one '\r' right before it (or before the end of the
 // text) is dropped; the last line needs no '\n'. Blank, whitespace-only and
