@@ -101,21 +101,42 @@ struct LiveMountTable::State {
   // Mode::kRelist: the last listing.
   std::vector<MountInfo> listing;
 
+  // Indexes over `table`, kept by Put/Erase so that one change costs O(1)
+  // bookkeeping: how many children each mount has, and the superblock
+  // state (flags, options) last read for each device.
+  absl::flat_hash_map<uint64_t, uint32_t> children;
+  absl::flat_hash_map<uint64_t, SbState> sb_by_dev;
+
   std::vector<uint64_t> buf;
 
   // The old records of the mounts the current Refresh() touched (nullopt:
   // the mount was not in the table), for the diff and for undoing.
   std::map<uint64_t, std::optional<Rec>> touched;
 
+  void Unindex(const Rec& r) {
+    auto it = children.find(r.num.parent);
+    if (it != children.end() && --it->second == 0) children.erase(it);
+  }
+  void Index(const Rec& r) {
+    ++children[r.num.parent];
+    sb_by_dev[DevOf(r.info)] = r.sb;
+  }
+  void RebuildIndexes() {
+    children.clear();
+    sb_by_dev.clear();
+    for (const auto& [id, rec] : table) Index(rec);
+  }
   void Put(uint64_t id, Rec rec) {
     auto it = table.find(id);
     if (!touched.count(id)) {
       touched.emplace(id, it == table.end() ? std::nullopt
                                             : std::optional<Rec>(it->second));
     }
+    Index(rec);
     if (it == table.end()) {
       table.emplace(id, std::move(rec));
     } else {
+      Unindex(it->second);
       it->second = std::move(rec);
     }
   }
@@ -123,6 +144,7 @@ struct LiveMountTable::State {
     auto it = table.find(id);
     if (it == table.end()) return;
     if (!touched.count(id)) touched.emplace(id, it->second);
+    Unindex(it->second);
     table.erase(it);
   }
   void Undo() {
@@ -134,6 +156,22 @@ struct LiveMountTable::State {
       }
     }
     touched.clear();
+    RebuildIndexes();
+  }
+  // Whether the touched mounts can change any mount's propagate_from as the
+  // full listing computes it: that depends only on the set of peer groups
+  // with a member here and on each mount's master, so only a touched mount
+  // that is (or was) shared or a slave matters.
+  bool TouchedPropagation() const {
+    for (const auto& [id, old] : touched) {
+      if (old && (old->info.shared || old->info.master)) return true;
+      auto it = table.find(id);
+      if (it != table.end() &&
+          (it->second.info.shared || it->second.info.master)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // One statmount(2) of `id` into `buf` with `mask`: 0, ENOENT (gone), or
@@ -293,11 +331,10 @@ absl::StatusOr<std::map<uint64_t, Rec>> LiveMountTable::State::FullListing() {
 
 absl::Status LiveMountTable::State::ApplyEvents(
     const std::vector<uint64_t>& ids) {
-  std::vector<uint64_t> moved;
+  std::vector<uint64_t> roots;  // moved mounts, removed mounts with children
   absl::flat_hash_set<uint64_t> removed_groups;
-  absl::flat_hash_set<uint64_t> removed_ids;
   absl::flat_hash_set<uint64_t> done;
-  absl::flat_hash_set<uint64_t> sb_changed;
+  absl::flat_hash_set<uint64_t> remounted_devs;
   for (uint64_t id : ids) {
     if (!done.insert(id).second) continue;
     auto old = table.find(id);
@@ -307,52 +344,47 @@ absl::Status LiveMountTable::State::ApplyEvents(
         if (old->second.num.peer_group != 0) {
           removed_groups.insert(old->second.num.peer_group);
         }
-        removed_ids.insert(id);
         Erase(id);
+        if (children.contains(id)) roots.push_back(id);
       }
       continue;
     }
     if (old != table.end() && (old->second.num.parent != r->num.parent ||
                                old->second.info.target != r->info.target)) {
-      moved.push_back(id);
+      roots.push_back(id);
+    }
+    // A superblock whose options or flags differ from what was last read
+    // for its device was remounted: all its mounts are re-read below.
+    auto sb = sb_by_dev.find(DevOf(r->info));
+    if (sb != sb_by_dev.end() && !(sb->second == r->sb)) {
+      remounted_devs.insert(sb->first);
     }
     Put(id, std::move(*r));
   }
-  // A superblock whose options or flags differ from what another of its
-  // mounts last showed was remounted: re-read all its mounts.
-  absl::flat_hash_map<uint64_t, const SbState*> sb_now;
-  for (uint64_t id : done) {
-    auto it = table.find(id);
-    if (it != table.end())
-      sb_now.emplace(DevOf(it->second.info), &it->second.sb);
-  }
   std::vector<uint64_t> reread;
-  if (!sb_now.empty()) {
+  // Slaves of a peer group that lost a member may have a new master; a
+  // moved mount's descendants moved with it (their mount points changed
+  // without an event of their own); children of a removed mount may have
+  // gone too. Each needs one pass over the table, and only then.
+  if (!remounted_devs.empty() || !removed_groups.empty()) {
     for (const auto& [id, rec] : table) {
       if (done.contains(id)) continue;
-      auto it = sb_now.find(DevOf(rec.info));
-      if (it != sb_now.end() && !(*it->second == rec.sb)) reread.push_back(id);
-    }
-  }
-  // A moved mount's descendants moved with it (their mount points changed
-  // without an event of their own); children of a removed mount, and slaves
-  // of a peer group that lost a member, may have changed or gone too.
-  if (!moved.empty() || !removed_ids.empty() || !removed_groups.empty()) {
-    absl::flat_hash_map<uint64_t, std::vector<uint64_t>> children;
-    for (const auto& [id, rec] : table) {
-      children[rec.num.parent].push_back(id);
-      if (rec.num.master != 0 && removed_groups.contains(rec.num.master)) {
+      if (remounted_devs.contains(DevOf(rec.info)) ||
+          (rec.num.master != 0 && removed_groups.contains(rec.num.master))) {
         reread.push_back(id);
       }
     }
-    std::vector<uint64_t> stack = moved;
-    stack.insert(stack.end(), removed_ids.begin(), removed_ids.end());
+  }
+  if (!roots.empty()) {
+    absl::flat_hash_map<uint64_t, std::vector<uint64_t>> kids;
+    for (const auto& [id, rec] : table) kids[rec.num.parent].push_back(id);
+    std::vector<uint64_t> stack = roots;
     absl::flat_hash_set<uint64_t> seen;
     while (!stack.empty()) {
       uint64_t p = stack.back();
       stack.pop_back();
-      auto it = children.find(p);
-      if (it == children.end()) continue;
+      auto it = kids.find(p);
+      if (it == kids.end()) continue;
       for (uint64_t c : it->second) {
         if (!seen.insert(c).second) continue;
         reread.push_back(c);
@@ -547,6 +579,7 @@ absl::StatusOr<std::unique_ptr<LiveMountTable>> LiveMountTable::Open(
     absl::StatusOr<std::map<uint64_t, Rec>> t = s->FullListing();
     if (t.ok()) {
       s->table = std::move(*t);
+      s->RebuildIndexes();
       absl::Status pf = s->FixPropagateFrom();
       s->touched.clear();
       if (pf.ok()) {
@@ -559,6 +592,7 @@ absl::StatusOr<std::unique_ptr<LiveMountTable>> LiveMountTable::Open(
     // statmount refused (EPERM over another namespace...): re-list instead.
     s->fanotify.reset();
     s->table.clear();
+    s->RebuildIndexes();
     s->mode = Mode::kRelist;
   }
   ListOptions lo;
@@ -628,7 +662,9 @@ absl::StatusOr<std::vector<MountChange>> LiveMountTable::Refresh(
       s.next_sweep = now + s.options.sweep_interval;
     }
   }
-  if (st.ok() && !s.touched.empty()) st = s.FixPropagateFrom();
+  if (st.ok() && !s.touched.empty() && s.TouchedPropagation()) {
+    st = s.FixPropagateFrom();
+  }
   if (!st.ok()) {
     s.Undo();
     s.need_relist = true;
