@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -36,6 +37,7 @@
 #include "absl/strings/str_format.h"
 #include "benchmark/benchmark.h"
 #include "mountinfo/internal/kernel.h"
+#include "mountinfo/live_table.h"
 #include "mountinfo/mountinfo.h"
 #include "mountinfo/query.h"
 #include "mountinfo/statmount.h"
@@ -186,6 +188,66 @@ void Find(benchmark::State& state, size_t n, ListBackend b) {
   }
 }
 
+// LiveMountTable::Refresh() after one change, on the plain table: a tmpfs
+// mounted or unmounted (alternately) on a spare directory, or one of the N
+// binds remounted read-only / read-write (alternately). Only Refresh() is
+// timed (manual time); the change itself is made before. Periodic sweeps
+// are off, so what is timed is what the change costs under `policy`.
+enum class LiveChange { kMountUmount, kRemount };
+
+void LiveRefresh(benchmark::State& state, size_t n, LiveChange change,
+                 SweepPolicy policy) {
+  Build(n, false);
+  std::string spare = g_base + "/live";
+  ::mkdir(spare.c_str(), 0755);
+  LiveTableOptions o;
+  o.sweep_interval = absl::InfiniteDuration();
+  o.sweep_policy = policy;
+  absl::StatusOr<std::unique_ptr<LiveMountTable>> live =
+      LiveMountTable::Open(o);
+  if (!live.ok() || (*live)->mode() != LiveMountTable::Mode::kEvents) {
+    state.SkipWithError(live.ok() ? "no fanotify mount events"
+                                  : live.status().ToString().c_str());
+    return;
+  }
+  bool on = false;
+  for (auto _ : state) {
+    if (change == LiveChange::kMountUmount) {
+      if (!on) {
+        MustMount("live", spare, "tmpfs", 0, "size=64k");
+      } else if (::umount2(spare.c_str(), 0) != 0) {
+        Die("umount spare");
+      }
+    } else {
+      MustMount(nullptr, g_probe, nullptr,
+                MS_REMOUNT | MS_BIND | (on ? 0 : MS_RDONLY));
+    }
+    on = !on;
+    auto t0 = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<MountChange>> d = (*live)->Refresh();
+    auto t1 = std::chrono::steady_clock::now();
+    if (!d.ok() || d->size() != 1) {
+      state.SkipWithError(d.ok() ? "not exactly one change"
+                                 : d.status().ToString().c_str());
+      break;
+    }
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+  }
+  if (on && change == LiveChange::kMountUmount) ::umount2(spare.c_str(), 0);
+  if (on && change == LiveChange::kRemount) {
+    MustMount(nullptr, g_probe, nullptr, MS_REMOUNT | MS_BIND);
+  }
+  absl::StatusOr<std::vector<MountChange>> last = (*live)->Refresh();
+  ListOptions s;
+  s.backend = ListBackend::kStatmount;
+  absl::StatusOr<std::vector<MountInfo>> fresh = ListMounts(s);
+  if (!last.ok() || !fresh.ok() || (*live)->mounts() != *fresh) {
+    state.SkipWithError("live table differs from a fresh listing");
+  }
+  state.counters["mounts"] = static_cast<double>((*live)->size());
+  state.counters["sweeps"] = static_cast<double>((*live)->stats().sweeps);
+}
+
 }  // namespace
 }  // namespace linx
 
@@ -220,6 +282,30 @@ int main(int argc, char** argv) {
                                    linx::List(st, n, false,
                                               ListBackend::kStatmount, 1);
                                  })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_LiveRefreshOneChange" + s).c_str(),
+                                 [n](benchmark::State& st) {
+                                   linx::LiveRefresh(
+                                       st, n, linx::LiveChange::kMountUmount,
+                                       linx::SweepPolicy::kOnPoke);
+                                 })
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(
+        ("BM_LiveRefreshOneChangeCheapPolicy" + s).c_str(),
+        [n](benchmark::State& st) {
+          linx::LiveRefresh(st, n, linx::LiveChange::kMountUmount,
+                            linx::SweepPolicy::kOnUnexplainedPoke);
+        })
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_LiveRefreshOneRemount" + s).c_str(),
+                                 [n](benchmark::State& st) {
+                                   linx::LiveRefresh(
+                                       st, n, linx::LiveChange::kRemount,
+                                       linx::SweepPolicy::kOnPoke);
+                                 })
+        ->UseManualTime()
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(
         ("BM_KernelReadMountInfo" + s).c_str(),

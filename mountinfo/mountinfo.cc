@@ -1,11 +1,16 @@
 #include "mountinfo/mountinfo.h"
 
 #include <algorithm>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "mountinfo/internal/huge_pages.h"
 #include "mountinfo/internal/octal.h"
 
 namespace linx {
@@ -34,6 +39,33 @@ struct ByteClasses {
 constexpr ByteClasses kClasses;
 
 inline bool IsSep(char c) { return c == ' ' || c == '\t'; }
+
+// Advances `q` past ordinary bytes (class 0) and returns the first byte of
+// another class. Every special byte is <= 0x20 or a backslash, so SSE2
+// tests 16 bytes at a time for "unsigned <= 0x20 or '\\'" and lets the
+// class table settle the rare false positive (another control byte). The
+// 16-byte loads stay below `limit`, the end of the text, which ends in a
+// stop byte ('\n', or the arena's terminating NUL) for the byte loop.
+inline char* SkipOrdinary(char* q, const char* limit) {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i backslash = _mm_set1_epi8('\\');
+  while (limit - q >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, space), v);
+    __m128i hit = _mm_or_si128(low, _mm_cmpeq_epi8(v, backslash));
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    while (mask != 0) {
+      char* c = q + __builtin_ctz(mask);
+      if (kClasses.c[static_cast<unsigned char>(*c)] != 0) return c;
+      mask &= mask - 1;
+    }
+    q += 16;
+  }
+#endif
+  while (kClasses.c[static_cast<unsigned char>(*q)] == 0) ++q;
+  return q;
+}
 inline bool IsOctal(char c) { return c >= '0' && c <= '7'; }
 
 // Decodes `\NNN` in place; returns the new length. Only `\` + exactly three
@@ -100,7 +132,7 @@ struct LineError {
 // Parses one line [b, e) (no '\n', trailing '\r' already dropped, not blank,
 // not a comment) in place. On success fills *m (optional_fields left empty;
 // their views are appended to *opts and counted in *nopts).
-bool ParseLine(char* b, char* e, MountEntry* m,
+bool ParseLine(char* b, char* e, const char* limit, MountEntry* m,
                std::vector<absl::string_view>* opts, size_t* nopts,
                LineError* err) {
   char* p = b;
@@ -119,7 +151,7 @@ bool ParseLine(char* b, char* e, MountEntry* m,
     char* q = p;
     bool bs = false;
     for (;;) {
-      while (kClasses.c[static_cast<unsigned char>(*q)] == 0) ++q;
+      q = SkipOrdinary(q, limit);
       if (q >= e) {
         q = e;
         break;
@@ -373,29 +405,64 @@ std::vector<MountInfo> MountTable::ToMountInfos() const {
 
 absl::StatusOr<MountTable> ParseMountInfo(absl::string_view text,
                                           const ParseOptions& options) {
-  return ParseMountInfo(std::string(text), options);
+  std::string arena;
+  arena.reserve(text.size());
+  mountinfo_internal::AdviseHugePages(arena.data(), arena.capacity());
+  arena.append(text.data(), text.size());
+  return ParseMountInfo(std::move(arena), options);
 }
 
 absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
                                           const ParseOptions& options) {
   MountTable t;
   t.arena_ = std::make_unique<std::string>(std::move(text));
-  std::string& buf = *t.arena_;
-  if (buf.empty()) return t;
-  // Count the lines (memchr is vectorized) to size the vectors once.
-  size_t lines = 1;
-  for (const char *c = buf.data(), *ce = c + buf.size();
-       (c = static_cast<const char*>(std::memchr(c, '\n', ce - c))) != nullptr;
-       ++c) {
-    ++lines;
+  absl::Status s = t.ParseArena(options);
+  if (!s.ok()) return s;
+  return t;
+}
+
+absl::Status MountTable::Reparse(absl::string_view text,
+                                 const ParseOptions& options) {
+  if (arena_ == nullptr) arena_ = std::make_unique<std::string>();
+  arena_->assign(text.data(), text.size());
+  absl::Status s = ParseArena(options);
+  if (!s.ok()) {
+    arena_->clear();
+    entries_.clear();
+    optional_fields_.clear();
+    skipped_.clear();
   }
-  // Blank lines count too, so never reserve past the entry bound: a text of
-  // newlines alone must not allocate an entry per byte.
-  lines = std::min(lines, options.max_entries + 1);
-  t.entries_.reserve(lines);
-  t.optional_fields_.reserve(lines);
-  std::vector<std::pair<size_t, size_t>> opt_ranges;  // per entry
-  opt_ranges.reserve(lines);
+  return s;
+}
+
+absl::Status MountTable::ParseArena(const ParseOptions& options) {
+  entries_.clear();
+  optional_fields_.clear();
+  skipped_.clear();
+  opt_ranges_.clear();
+  std::string& buf = *arena_;
+  if (buf.empty()) return absl::OkStatus();
+  // A fresh table counts the lines (memchr is vectorized) to size the
+  // vectors once. A reused one (Reparse) skips that pass over the text: its
+  // vectors kept the capacity of the previous table, and grow (amortized)
+  // only for a larger one.
+  if (entries_.capacity() == 0) {
+    size_t lines = 1;
+    for (const char *c = buf.data(), *ce = c + buf.size();
+         (c = static_cast<const char*>(std::memchr(c, '\n', ce - c))) !=
+         nullptr;
+         ++c) {
+      ++lines;
+    }
+    // Blank lines count too, so never reserve past the entry bound: a text
+    // of newlines alone must not allocate an entry per byte.
+    lines = std::min(lines, options.max_entries + 1);
+    entries_.reserve(lines);
+    optional_fields_.reserve(lines);
+    opt_ranges_.reserve(lines);
+    mountinfo_internal::AdviseHugePages(
+        entries_.data(), entries_.capacity() * sizeof(MountEntry));
+  }
 
   char* p = &buf[0];
   char* const end = p + buf.size();
@@ -414,25 +481,25 @@ absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
       p = next;
       continue;
     }
-    if (t.entries_.size() == options.max_entries) {
+    if (entries_.size() == options.max_entries) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "mountinfo line ", line, ": more than ", options.max_entries,
           " entries (ParseOptions::max_entries)"));
     }
-    MountEntry& m = t.entries_.emplace_back();
-    size_t first_opt = t.optional_fields_.size();
+    MountEntry& m = entries_.emplace_back();
+    size_t first_opt = optional_fields_.size();
     size_t nopts = 0;
-    if (ParseLine(p, le, &m, &t.optional_fields_, &nopts, &err)) {
-      opt_ranges.emplace_back(first_opt, nopts);
+    if (ParseLine(p, le, end, &m, &optional_fields_, &nopts, &err)) {
+      opt_ranges_.emplace_back(first_opt, nopts);
     } else {
-      t.entries_.pop_back();
-      t.optional_fields_.resize(first_opt);
+      entries_.pop_back();
+      optional_fields_.resize(first_opt);
       if (options.strict) {
         return absl::InvalidArgumentError(absl::StrCat(
             "mountinfo line ", line, ", field ", static_cast<int>(err.field),
             " (", MountInfoFieldName(err.field), "): ", err.reason));
       }
-      if (t.skipped_.size() == options.max_skipped) {
+      if (skipped_.size() == options.max_skipped) {
         return absl::ResourceExhaustedError(absl::StrCat(
             "mountinfo line ", line, ": more than ", options.max_skipped,
             " malformed lines (ParseOptions::max_skipped); not a mountinfo "
@@ -443,17 +510,17 @@ absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
       s.field = err.field;
       s.field_name = MountInfoFieldName(err.field);
       s.reason = std::move(err.reason);
-      t.skipped_.push_back(std::move(s));
+      skipped_.push_back(std::move(s));
     }
     p = next;
   }
   // The optional-field vector is final now: point the spans into it.
-  const absl::string_view* base = t.optional_fields_.data();
-  for (size_t i = 0; i < t.entries_.size(); ++i) {
-    t.entries_[i].optional_fields = absl::Span<const absl::string_view>(
-        base + opt_ranges[i].first, opt_ranges[i].second);
+  const absl::string_view* base = optional_fields_.data();
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    entries_[i].optional_fields = absl::Span<const absl::string_view>(
+        base + opt_ranges_[i].first, opt_ranges_[i].second);
   }
-  return t;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<MountInfo> ParseMountInfoLine(absl::string_view line) {

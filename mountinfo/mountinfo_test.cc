@@ -666,5 +666,76 @@ TEST(CorpusTest, InterestingFieldValues) {
   }
 }
 
+// One table reused for every corpus file in turn (and each twice, larger
+// and smaller tables alternating): Reparse gives exactly what a fresh
+// ParseMountInfo gives, skipped lines included.
+TEST(MountTableTest, ReparseEqualsAFreshParseForEveryCorpusFile) {
+  MountTable reused;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const CorpusCase& c : CorpusCases()) {
+      SCOPED_TRACE(c.file);
+      std::string text = ReadCorpus(c.file);
+      absl::StatusOr<MountTable> fresh = ParseMountInfo(text);
+      ASSERT_TRUE(fresh.ok());
+      ASSERT_TRUE(reused.Reparse(text).ok());
+      EXPECT_EQ(reused.ToMountInfos(), fresh->ToMountInfos());
+      ASSERT_EQ(reused.skipped().size(), fresh->skipped().size());
+      for (size_t i = 0; i < reused.skipped().size(); ++i) {
+        EXPECT_EQ(reused.skipped()[i].line, fresh->skipped()[i].line);
+        EXPECT_EQ(reused.skipped()[i].reason, fresh->skipped()[i].reason);
+      }
+      for (size_t i = 0; i < reused.size(); ++i) {
+        EXPECT_EQ(reused[i].optional_fields.size(),
+                  fresh->entries()[i].optional_fields.size());
+      }
+    }
+  }
+}
+
+TEST(MountTableTest, StrictReparseErrorLeavesTheTableEmpty) {
+  MountTable t;
+  ASSERT_TRUE(t.Reparse("1 0 8:1 / / rw - ext4 /dev/sda1 rw\n").ok());
+  ASSERT_EQ(t.size(), 1u);
+  ParseOptions strict;
+  strict.strict = true;
+  absl::Status s = t.Reparse("1 0 8-1 / / rw - ext4 /dev/sda1 rw\n", strict);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "mountinfo line 1, field 3 (major:minor): got \"8-1\"");
+  EXPECT_TRUE(t.empty());
+  EXPECT_TRUE(t.skipped().empty());
+  ASSERT_TRUE(t.Reparse("").ok());
+  EXPECT_TRUE(t.empty());
+}
+
+// The scanner tests 16 bytes at a time for "<= 0x20 or backslash" and lets
+// the class table reject other control bytes: fields full of them, at every
+// offset against the 16-byte blocks, parse as they would byte by byte.
+TEST(ParseMountInfoTest, ControlBytesInsideFieldsAtEveryBlockOffset) {
+  for (int pad = 0; pad < 40; ++pad) {
+    SCOPED_TRACE(pad);
+    std::string target = "/" + std::string(pad, 'x') +
+                         "\x01"
+                         "a\x1f\x0b\x7f" +
+                         std::string(17, 'y') + "\\040z";
+    std::string line = absl::StrCat("36 35 98:0 /r\x02oot ", target,
+                                    " rw,noatime master:1 - ext3 /dev/r\x1foot "
+                                    "rw,errors=continue\n");
+    std::string text = line + line;
+    absl::StatusOr<MountTable> t = ParseMountInfo(text);
+    ASSERT_TRUE(t.ok());
+    ASSERT_EQ(t->size(), 2u);
+    EXPECT_TRUE(t->skipped().empty());
+    EXPECT_EQ((*t)[1].target, "/" + std::string(pad, 'x') +
+                                  "\x01"
+                                  "a\x1f\x0b\x7f" +
+                                  std::string(17, 'y') + " z");
+    EXPECT_EQ((*t)[1].root, "/r\x02oot");
+    EXPECT_EQ((*t)[1].source, "/dev/r\x1foot");
+    EXPECT_EQ((*t)[1].master, 1u);
+    EXPECT_EQ((*t)[1].fs_options, "rw,errors=continue");
+  }
+}
+
 }  // namespace
 }  // namespace linx

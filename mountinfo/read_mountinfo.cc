@@ -1,6 +1,5 @@
 // ReadMountInfo*: the only I/O of the mountinfo package.
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "base/op_error.h"
 #include "base/status.h"
 #include "base/unique_fd.h"
+#include "mountinfo/internal/huge_pages.h"
 #include "mountinfo/mountinfo.h"
 
 namespace linx {
@@ -41,17 +41,10 @@ absl::Status BadPath(absl::string_view path, absl::string_view why) {
   return MakeOpError(e, absl::StrCat("read_mountinfo: path ", why));
 }
 
-// A saved 100k-entry table is ~60 MB: asking for transparent huge pages
-// before the buffer is first touched turns ~15 000 page faults into ~30
-// (madvise(2); a hint only, errors are ignored, a no-op for small buffers).
+// Huge pages for a big buffer before it is first touched
+// (internal/huge_pages.h).
 void AdviseHugePages(std::string* buf) {
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  if (buf->capacity() < 2 * kHuge) return;
-  uintptr_t b = reinterpret_cast<uintptr_t>(buf->data());
-  uintptr_t e = b + buf->capacity();
-  uintptr_t ab = (b + kHuge - 1) & ~(kHuge - 1);
-  uintptr_t ae = e & ~(kHuge - 1);
-  if (ae > ab) ::madvise(reinterpret_cast<void*>(ab), ae - ab, MADV_HUGEPAGE);
+  mountinfo_internal::AdviseHugePages(buf->data(), buf->capacity());
 }
 
 absl::Status TooBig(const std::string& path, size_t max_size) {

@@ -29,6 +29,7 @@
 #include "base/syscalls.h"
 #include "base/unique_fd.h"
 #include "nsexec/internal/pid_open_mode.h"
+#include "nsexec/internal/worker_setup.h"
 
 namespace linx {
 
@@ -104,23 +105,48 @@ bool PidfdSetnsSupported() {
   return v == 1;
 }
 
-}  // namespace nsexec_internal
-
-namespace {
-
-using nsexec_internal::PidOpenMode;
-
-absl::Status BadIn(absl::string_view value, absl::string_view why) {
-  return MakeOpError({"open_ns", Stage::kBadIn, 0, std::string(value)},
-                     absl::StrCat("bad_in: namespace target \"",
-                                  absl::CHexEscape(value), "\": ", why));
-}
-
 // "<stage>: <ERRNO> (<description>)", the message every stage error has.
 absl::Status StageError(absl::string_view operation, Stage stage, int err) {
   return MakeOpError(
       {std::string(operation), stage, err, ""},
       absl::StrCat(StageName(stage), ": ", ErrnoDescription(err)));
+}
+
+// Async signals are blocked on workers: a handler run there would run in
+// the target's mount namespace, with its root and cwd, and open the wrong
+// files. Synchronous faults stay deliverable (blocking them kills anyway).
+static void BlockAsyncSignals() {
+  sigset_t set = AsyncSignals();
+  ::pthread_sigmask(SIG_SETMASK, &set, nullptr);
+}
+
+// Steps 1-2 of the threading model, on the worker.
+StageErrno EnterMountNamespace(const Namespace::Handle* h) {
+  BlockAsyncSignals();
+  // setns(2): "a process may not reassociate with a new mount namespace if
+  // it is multithreaded" unless it has its own fs_struct (root, cwd):
+  // EINVAL otherwise. libmount skips this step (iovisor/bcc#2187).
+  if (::unshare(CLONE_FS) != 0) return {Stage::kUnshare, errno};
+  // setns(CLONE_NEWNS) also sets this thread's root and cwd to the target
+  // namespace's root.
+  if (h != nullptr && ::setns(h->mnt.get(), CLONE_NEWNS) != 0) {
+    return {Stage::kSetns, errno};
+  }
+  return {};
+}
+
+}  // namespace nsexec_internal
+
+namespace {
+
+using nsexec_internal::EnterMountNamespace;
+using nsexec_internal::PidOpenMode;
+using nsexec_internal::StageError;
+
+absl::Status BadIn(absl::string_view value, absl::string_view why) {
+  return MakeOpError({"open_ns", Stage::kBadIn, 0, std::string(value)},
+                     absl::StrCat("bad_in: namespace target \"",
+                                  absl::CHexEscape(value), "\": ", why));
 }
 
 absl::Status OpenError(Stage stage, int err, absl::string_view what) {
@@ -185,29 +211,6 @@ absl::Status CheckPath(absl::string_view path) {
   }
   if (path[0] != '/') return BadIn(path, "path must be absolute");
   return absl::OkStatus();
-}
-
-// Async signals are blocked on workers: a handler run there would run in
-// the target's mount namespace, with its root and cwd, and open the wrong
-// files. Synchronous faults stay deliverable (blocking them kills anyway).
-void BlockAsyncSignals() {
-  sigset_t set = AsyncSignals();
-  ::pthread_sigmask(SIG_SETMASK, &set, nullptr);
-}
-
-// Steps 1-2 of the threading model, on the worker.
-StageErrno EnterMountNamespace(const Namespace::Handle* h) {
-  BlockAsyncSignals();
-  // setns(2): "a process may not reassociate with a new mount namespace if
-  // it is multithreaded" unless it has its own fs_struct (root, cwd):
-  // EINVAL otherwise. libmount skips this step (iovisor/bcc#2187).
-  if (::unshare(CLONE_FS) != 0) return {Stage::kUnshare, errno};
-  // setns(CLONE_NEWNS) also sets this thread's root and cwd to the target
-  // namespace's root.
-  if (h != nullptr && ::setns(h->mnt.get(), CLONE_NEWNS) != 0) {
-    return {Stage::kSetns, errno};
-  }
-  return {};
 }
 
 absl::Status SpawnAndJoin(void* (*main)(void*), void* arg,

@@ -29,6 +29,8 @@
 // with any other target relative paths resolve against the target's root.
 // A thread costs ~40 us on a small VM (docs/performance.md); see
 // docs/nsexec.md for why it is a thread and not a fork.
+// For many calls into one namespace, linx::Worker (nsexec/worker.h) keeps
+// one such thread for as long as it lives.
 //
 // Thread-safety: all functions are safe to call from any number of threads
 // at once. A Namespace is an immutable value holding open descriptors; it can

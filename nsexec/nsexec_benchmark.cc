@@ -28,6 +28,7 @@
 #include "benchmark/benchmark.h"
 #include "nsexec/nsexec.h"
 #include "nsexec/testing/parked_child.h"
+#include "nsexec/worker.h"
 
 namespace linx {
 namespace {
@@ -124,6 +125,109 @@ void BM_MountUmountBatch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_MountUmountBatch)->UseRealTime();
+
+// Ten verbs (five tmpfs mount+umount pairs), each its own call, as a
+// runtime interleaving verbs with its own checks would make them: bare in
+// the caller's namespace (the floor) and through one linx::Worker parked in
+// the child's namespace (started once, outside the timing).
+void BM_SelfTenVerbs(benchmark::State& state) {
+  std::string dir = Dir("ten");
+  for (auto _ : state) {
+    for (int i = 0; i < 5; ++i) {
+      absl::Status s = MountTmpfs(dir);
+      if (s.ok()) s = Umount(dir);
+      if (!s.ok()) {
+        state.SkipWithError(std::string(s.message()).c_str());
+        return;
+      }
+    }
+  }
+}
+BENCHMARK(BM_SelfTenVerbs)->UseRealTime();
+
+void BM_WorkerTenVerbs(benchmark::State& state) {
+  std::string dir = Dir("ten");
+  absl::StatusOr<Namespace> ns = Namespace::Pid(g_child->pid());
+  absl::StatusOr<Worker> worker =
+      ns.ok() ? Worker::Start(*ns) : absl::StatusOr<Worker>(ns.status());
+  if (!worker.ok()) {
+    state.SkipWithError(std::string(worker.status().message()).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    for (int i = 0; i < 5; ++i) {
+      absl::Status s = worker->Run("mount", [&] { return MountTmpfs(dir); });
+      if (s.ok()) s = worker->Run("umount", [&] { return Umount(dir); });
+      if (!s.ok()) {
+        state.SkipWithError(std::string(s.message()).c_str());
+        return;
+      }
+    }
+  }
+}
+BENCHMARK(BM_WorkerTenVerbs)->UseRealTime();
+
+// The hand-off alone: one no-op function through a Worker (in the child's
+// namespace) and the same ten verbs through a Worker that stayed in the
+// caller's namespace (the hand-off without the namespace change).
+void BM_WorkerNoop(benchmark::State& state) {
+  absl::StatusOr<Namespace> ns = Namespace::Pid(g_child->pid());
+  absl::StatusOr<Worker> worker =
+      ns.ok() ? Worker::Start(*ns) : absl::StatusOr<Worker>(ns.status());
+  if (!worker.ok()) {
+    state.SkipWithError(std::string(worker.status().message()).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    absl::Status s = worker->Run("noop", [] { return absl::OkStatus(); });
+    if (!s.ok()) {
+      state.SkipWithError(std::string(s.message()).c_str());
+      return;
+    }
+  }
+}
+BENCHMARK(BM_WorkerNoop)->UseRealTime();
+
+void BM_WorkerSelfTenVerbs(benchmark::State& state) {
+  std::string dir = Dir("ten");
+  absl::StatusOr<Worker> worker = Worker::Start(Namespace::Self());
+  if (!worker.ok()) {
+    state.SkipWithError(std::string(worker.status().message()).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    for (int i = 0; i < 5; ++i) {
+      absl::Status s = worker->Run("mount", [&] { return MountTmpfs(dir); });
+      if (s.ok()) s = worker->Run("umount", [&] { return Umount(dir); });
+      if (!s.ok()) {
+        state.SkipWithError(std::string(s.message()).c_str());
+        return;
+      }
+    }
+  }
+}
+BENCHMARK(BM_WorkerSelfTenVerbs)->UseRealTime();
+
+// The same ten verbs with a RunIn worker per verb (today's default).
+void BM_RunInTenVerbs(benchmark::State& state) {
+  std::string dir = Dir("ten");
+  absl::StatusOr<Namespace> ns = Namespace::Pid(g_child->pid());
+  if (!ns.ok()) {
+    state.SkipWithError("Namespace::Pid failed");
+    return;
+  }
+  for (auto _ : state) {
+    for (int i = 0; i < 5; ++i) {
+      absl::Status s = RunIn(*ns, "mount", [&] { return MountTmpfs(dir); });
+      if (s.ok()) s = RunIn(*ns, "umount", [&] { return Umount(dir); });
+      if (!s.ok()) {
+        state.SkipWithError(std::string(s.message()).c_str());
+        return;
+      }
+    }
+  }
+}
+BENCHMARK(BM_RunInTenVerbs)->UseRealTime();
 
 // Where the time of a trip goes: a worker that does nothing, in our own
 // namespace and in the child's (pidfd or ns-file handle).
@@ -227,7 +331,7 @@ int SetUp() {
     std::perror("scratch tmpfs");
     return 1;
   }
-  for (const char* d : {"self", "pid", "batch", "nsenter"}) {
+  for (const char* d : {"self", "pid", "batch", "nsenter", "ten"}) {
     if (::mkdir(Dir(d).c_str(), 0755) != 0) {
       std::perror("mkdir");
       return 1;

@@ -27,6 +27,7 @@
 #include "base/op_error.h"
 #include "gtest/gtest.h"
 #include "nsexec/nsexec.h"
+#include "nsexec/worker.h"
 
 namespace linx {
 namespace {
@@ -124,6 +125,16 @@ absl::Status RunInForkedSelf(bool*) {
   return RunInForked(Namespace::Self(), "mount", &ReportBusy, nullptr);
 }
 
+// Worker::Start sets its thread up like RunIn and must report the same.
+absl::Status WorkerSelf(bool* fn_ran) {
+  absl::StatusOr<Worker> w = Worker::Start(Namespace::Self(), "bind");
+  if (!w.ok()) return w.status();
+  return w->Run("bind", [&]() -> absl::Status {
+    *fn_ran = true;
+    return absl::OkStatus();
+  });
+}
+
 struct FaultCase {
   const char* name;
   long syscall_nr;  // failed by the filter...
@@ -158,6 +169,10 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"forked_thread", SYS_clone3, EAGAIN, &RunInForkedSelf,
                   "thread", ""},
         FaultCase{"unshare", SYS_unshare, ENOMEM, &RunInSelf, "unshare",
+                  "unshare: ENOMEM (Cannot allocate memory)"},
+        FaultCase{"worker_thread", SYS_clone3, EAGAIN, &WorkerSelf, "thread",
+                  "thread: EAGAIN (Resource temporarily unavailable)"},
+        FaultCase{"worker_unshare", SYS_unshare, ENOMEM, &WorkerSelf, "unshare",
                   "unshare: ENOMEM (Cannot allocate memory)"}),
     [](const ::testing::TestParamInfo<FaultCase>& info) {
       return std::string(info.param.name);
@@ -167,6 +182,9 @@ INSTANTIATE_TEST_SUITE_P(
 // syscall filtered the same call succeeds and runs the function.
 TEST(NsexecFaultControlTest, WithoutTheFailingSyscallTheCallRuns) {
   Outcome o = InChildFailing(SYS_swapon, EPERM, &RunInSelf);
+  EXPECT_EQ(o.stage, "ok") << o.message;
+  EXPECT_TRUE(o.fn_ran);
+  o = InChildFailing(SYS_swapon, EPERM, &WorkerSelf);
   EXPECT_EQ(o.stage, "ok") << o.message;
   EXPECT_TRUE(o.fn_ran);
 }

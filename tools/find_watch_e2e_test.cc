@@ -104,6 +104,58 @@ TEST(WatchCommandTest, ReportsMountRemountPropagationUnmountAsJson) {
   EXPECT_THAT(lines[3], StartsWith("{\"event\": \"removed\", \"mount\": {"));
 }
 
+// The same four changes through the live table (linx watch --diff), once
+// with fanotify mount events and once with the re-list fallback.
+class WatchDiffTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(WatchDiffTest, ReportsMountRemountPropagationUnmountAsJson) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  std::string d = MakeScratchDir("watchdiff");
+  std::vector<std::string> argv = {"watch",   "--diff",   "--json",
+                                   "--count", "4",        "--timeout",
+                                   "20",      "--rescan", "0.2"};
+  if (!GetParam()) argv.push_back("--no-fanotify");
+  LinxProcess w(argv);
+  ASSERT_TRUE(w.WaitForStderr("watching")) << w.err();
+  EXPECT_THAT(w.err(), HasSubstr(GetParam() ? "live table: fanotify+statmount"
+                                            : "live table: re-list"));
+  ASSERT_EQ(::mount("watched", d.c_str(), "tmpfs", 0, nullptr), 0);
+  struct U {
+    std::string p;
+    ~U() { ::umount2(p.c_str(), MNT_DETACH); }
+  } u{d};
+  ASSERT_TRUE(w.WaitForStdoutLines(1)) << w.out() << w.err();
+  ASSERT_EQ(
+      ::mount(nullptr, d.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr), 0);
+  ASSERT_TRUE(w.WaitForStdoutLines(2)) << w.out() << w.err();
+  // Nothing notifies this one: the sweep (--rescan) finds it.
+  ASSERT_EQ(::mount(nullptr, d.c_str(), nullptr, MS_SHARED, nullptr), 0);
+  ASSERT_TRUE(w.WaitForStdoutLines(3)) << w.out() << w.err();
+  ASSERT_EQ(::umount2(d.c_str(), 0), 0);
+  ASSERT_EQ(w.Finish(), 0) << w.err();
+  std::vector<std::string> lines =
+      absl::StrSplit(w.out(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << w.out();
+  EXPECT_THAT(lines[0], StartsWith("{\"event\": \"added\", \"mount\": {"));
+  EXPECT_THAT(lines[0], HasSubstr("\"source\": \"watched\""));
+  EXPECT_THAT(lines[1], StartsWith("{\"event\": \"changed\", \"before\": {"));
+  EXPECT_THAT(lines[1], HasSubstr("\"fs_options\": \"ro"));
+  EXPECT_THAT(lines[2], StartsWith("{\"event\": \"changed\""));
+  EXPECT_THAT(lines[2], HasSubstr("\"optional_fields\": [\"shared:"));
+  EXPECT_THAT(lines[3], StartsWith("{\"event\": \"removed\", \"mount\": {"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, WatchDiffTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "events" : "relist");
+                         });
+
+TEST(WatchCommandTest, DiffRefusesBackend) {
+  LinxProcess bad({"watch", "--diff", "--backend", "text"});
+  EXPECT_EQ(bad.Finish(), 2);
+  EXPECT_THAT(bad.err(), HasSubstr("--backend does not apply to --diff"));
+}
+
 TEST(WatchCommandTest, LinesAndTimeout) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   std::string d = MakeScratchDir("watchlines");

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "mountinfo/format.h"
+#include "mountinfo/live_table.h"
 #include "mountinfo/monitor.h"
 #include "mountinfo/mountinfo.h"
 #include "mountinfo/statmount.h"
@@ -22,7 +23,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: linx watch [--pid N] [--json] [--count N] [--timeout SECONDS]\n"
     "                  [--rescan SECONDS] [--backend auto|text|statmount]\n"
-    "                  [--no-fanotify]\n"
+    "                  [--no-fanotify] [--diff]\n"
     "\n"
     "Print changes to a mount table as they happen (default: the calling\n"
     "process's namespace), one line per added, removed or changed mount.\n"
@@ -38,6 +39,10 @@ constexpr char kUsage[] =
     "                   (propagation changes); default 1\n"
     "  --backend B      how tables are read: auto, text, statmount\n"
     "  --no-fanotify    do not use fanotify mount events\n"
+    "  --diff           keep a live table (LiveMountTable): each change\n"
+    "                   costs one statmount per mount it names instead of\n"
+    "                   a full re-read; --rescan is then the interval of\n"
+    "                   the numeric sweep; --backend does not apply\n"
     "  --help           this text\n"
     "\n"
     "Exit status: 0 success, 1 failure or --count not reached, 2 usage.\n";
@@ -109,6 +114,73 @@ void Format(const MountChange& c, bool json, std::string* out) {
   }
 }
 
+// Prints every change in `changes` (up to `count` in all); false when the
+// output cannot be written.
+bool Emit(const std::vector<MountChange>& changes, bool json, long long count,
+          long long* seen) {
+  std::string out;
+  for (const MountChange& c : changes) {
+    Format(c, json, &out);
+    if (++*seen == count) break;
+  }
+  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() ||
+      std::fflush(stdout) != 0) {
+    std::fprintf(stderr, "linx watch: writing the output failed\n");
+    return false;
+  }
+  return true;
+}
+
+// `linx watch --diff`: the same output over a LiveMountTable.
+int WatchLive(const MonitorOptions& options, bool json, long long count,
+              absl::Duration timeout) {
+  LiveTableOptions lo;
+  lo.pid = options.pid;
+  lo.use_events = options.use_fanotify;
+  lo.sweep_interval = options.rescan_interval;
+  absl::StatusOr<std::unique_ptr<LiveMountTable>> live =
+      LiveMountTable::Open(lo);
+  if (!live.ok()) {
+    std::fprintf(stderr, "linx watch: %s\n",
+                 std::string(live.status().message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "linx watch: watching %s (%zu mounts; live table: %s; "
+               "sweep every %s)\n",
+               options.pid == 0 ? "this namespace"
+                                : absl::StrCat("pid ", options.pid).c_str(),
+               (*live)->size(),
+               (*live)->mode() == LiveMountTable::Mode::kEvents
+                   ? "fanotify+statmount"
+                   : "re-list",
+               absl::FormatDuration(options.rescan_interval).c_str());
+  std::fflush(stderr);
+  const absl::Time deadline = absl::Now() + timeout;
+  long long seen = 0;
+  for (;;) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    absl::Status w = (*live)->Wait(left);
+    absl::StatusOr<std::vector<MountChange>> changes =
+        w.ok() ? (*live)->Refresh()
+               : absl::StatusOr<std::vector<MountChange>>(w);
+    if (!changes.ok()) {
+      std::fprintf(stderr, "linx watch: %s\n",
+                   std::string(changes.status().message()).c_str());
+      return 1;
+    }
+    if (!Emit(*changes, json, count, &seen)) return 1;
+    if (count > 0 && seen >= count) return 0;
+  }
+  if (count > 0) {
+    std::fprintf(stderr, "linx watch: timed out after %lld of %lld changes\n",
+                 seen, count);
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 ParsedWatchCommand ParseWatchCommand(int argc, char** argv) {
@@ -130,6 +202,8 @@ ParsedWatchCommand ParseWatchCommand(int argc, char** argv) {
       return r;
     } else if (arg == "--json" && !inline_value) {
       c.json = true;
+    } else if (arg == "--diff" && !inline_value) {
+      c.diff = true;
     } else if (arg == "--no-fanotify" && !inline_value) {
       c.options.use_fanotify = false;
     } else if (arg == "--pid") {
@@ -153,6 +227,7 @@ ParsedWatchCommand ParseWatchCommand(int argc, char** argv) {
       }
     } else if (arg == "--backend") {
       if (!take()) return usage("--backend needs a value");
+      c.backend_given = true;
       if (!ParseListBackend(value, &c.options.backend)) {
         return usage(absl::StrCat("--backend: unknown back end \"",
                                   absl::CEscape(value), "\""));
@@ -183,6 +258,12 @@ int RunWatchCommand(int argc, char** argv) {
   const long long count = parsed.command.count;
   const absl::Duration timeout = parsed.command.timeout;
   const MonitorOptions& options = parsed.command.options;
+  if (parsed.command.diff) {
+    if (parsed.command.backend_given) {
+      return Usage("--backend does not apply to --diff");
+    }
+    return WatchLive(options, json, count, timeout);
+  }
   absl::StatusOr<std::unique_ptr<MountMonitor>> mon =
       MountMonitor::Open(options);
   if (!mon.ok()) {
@@ -210,16 +291,7 @@ int RunWatchCommand(int argc, char** argv) {
                    std::string(changes.status().message()).c_str());
       return 1;
     }
-    std::string out;
-    for (const MountChange& c : *changes) {
-      Format(c, json, &out);
-      if (++seen == count) break;
-    }
-    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() ||
-        std::fflush(stdout) != 0) {
-      std::fprintf(stderr, "linx watch: writing the output failed\n");
-      return 1;
-    }
+    if (!Emit(*changes, json, count, &seen)) return 1;
     if (count > 0 && seen >= count) return 0;
   }
   if (count > 0) {

@@ -2,7 +2,7 @@
 //
 //   linx watch [--pid N] [--json] [--count N] [--timeout SECONDS]
 //              [--rescan SECONDS] [--backend auto|text|statmount]
-//              [--no-fanotify]
+//              [--no-fanotify] [--diff]
 //
 // One line per change:
 //   added 412 /mnt/x tmpfs none rw,relatime
@@ -14,7 +14,9 @@
 // {...}, "after": {...}}. Once watching has started, a line "linx watch:
 // watching ..." goes to stderr. Exits after --count changes, or when
 // --timeout seconds pass (exit 0 without --count; 1 if fewer than --count
-// changes came). See mountinfo/monitor.h.
+// changes came). See mountinfo/monitor.h. With --diff the changes come
+// from a LiveMountTable (mountinfo/live_table.h), which reads only the
+// mounts a change names instead of the whole table, in the same format.
 //
 // ParseWatchCommand makes no syscalls (fuzzed by fuzz/cli_args_fuzzer.cc).
 #ifndef LINX_TOOLS_WATCH_COMMAND_H_
@@ -30,7 +32,9 @@ namespace linx::tools {
 // A checked `linx watch` command line.
 struct WatchCommand {
   bool json = false;
-  long long count = -1;  // --count; -1 when not given, else > 0
+  bool diff = false;           // --diff: changes from a LiveMountTable
+  bool backend_given = false;  // --backend was given (not with --diff)
+  long long count = -1;        // --count; -1 when not given, else > 0
   absl::Duration timeout = absl::InfiniteDuration();  // --timeout
   MonitorOptions options;  // --pid, --rescan, --backend, --no-fanotify
 };
