@@ -207,64 +207,63 @@ TEST(FdApiTest, AReadOnlyBindIsNeverWritable) {
   ::umount2(src.c_str(), MNT_DETACH);
 }
 
-// A process in a fresh user namespace whose uid/gid 0..65535 map to
-// 100000..165535 on the host; killed and reaped when destroyed.
-class MappedUserNamespace {
+// A child in a user namespace mapping 0..65535 to 100000.. (with
+// `own_mount_ns`, also a mount namespace of its own, owned by that user
+// namespace, as a rootless container has). Killed and reaped when destroyed.
+class MappedChild {
  public:
-  MappedUserNamespace() {
-    int ready[2], release[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(release, O_CLOEXEC) != 0) {
-      return;
-    }
+  explicit MappedChild(bool own_mount_ns) {
+    int up[2], down[2];
+    if (::pipe2(up, O_CLOEXEC) != 0 || ::pipe2(down, O_CLOEXEC) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
-      char byte = 0;
+      char b = 0;
       if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
-      if (::write(ready[1], "r", 1) != 1) ::_exit(2);
-      while (::read(release[0], &byte, 1) > 0) {
+      if (::write(up[1], "u", 1) != 1) ::_exit(2);
+      if (::read(down[0], &b, 1) != 1) ::_exit(3);  // maps written
+      if (own_mount_ns && ::unshare(CLONE_NEWNS) != 0) ::_exit(4);
+      if (::write(up[1], "n", 1) != 1) ::_exit(5);
+      while (::read(down[0], &b, 1) > 0) {
       }
       ::_exit(0);
     }
-    ::close(ready[1]);
-    ::close(release[0]);
-    release_ = release[1];
-    char byte = 0;
-    bool ok = ::read(ready[0], &byte, 1) == 1;
-    ::close(ready[0]);
-    if (!ok) return;
+    ::close(up[1]);
+    ::close(down[0]);
+    release_ = down[1];
+    char b = 0;
+    if (::read(up[0], &b, 1) != 1) return;
     for (const char* map : {"uid_map", "gid_map"}) {
-      std::string path = absl::StrCat("/proc/", pid_, "/", map);
-      if (!testing::WriteFile(path, "0 100000 65536\n")) {
-        error_ = absl::StrCat("writing ", path, ": ", ErrnoName(errno));
+      if (!testing::WriteFile(absl::StrCat("/proc/", pid_, "/", map),
+                              "0 100000 65536\n")) {
         return;
       }
     }
-    mapped_ = true;
+    if (::write(release_, "m", 1) != 1 || ::read(up[0], &b, 1) != 1) return;
+    ::close(up[0]);
+    ready_ = true;
   }
-  ~MappedUserNamespace() {
+  ~MappedChild() {
     if (release_ >= 0) ::close(release_);
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
   }
-  bool mapped() const { return mapped_; }
-  const std::string& error() const { return error_; }
+  bool ready() const { return ready_; }
   pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
   int release_ = -1;
-  bool mapped_ = false;
-  std::string error_;
+  bool ready_ = false;
 };
 
 // An idmapped bind: a file owned by uid 0 shows as 100000 through a bind
 // idmapped with a 0→100000 namespace; the source is unchanged.
 TEST(FdApiTest, IdmappedBindShowsOwnersThroughTheMap) {
   LINX_SKIP_UNLESS_PRIVILEGED();
-  MappedUserNamespace userns;
-  ASSERT_TRUE(userns.mapped()) << userns.error();
+  MappedChild userns(/*own_mount_ns=*/false);
+  ASSERT_TRUE(userns.ready());
   ASSERT_OK_AND_ASSIGN(UserNamespace ns, UserNamespace::Pid(userns.pid()));
   std::string src = MakeScratchDir("idmap-src");
   ASSERT_EQ(::mount("idsrc", src.c_str(), "tmpfs", 0, nullptr), 0);
@@ -307,57 +306,6 @@ TEST(FdApiTest, IdmappedBindShowsOwnersThroughTheMap) {
   ::umount2(src.c_str(), MNT_DETACH);
 }
 
-// A child in a user namespace mapping 0..65535 to 100000.., with a mount
-// namespace of its own (owned by that user namespace), as a rootless
-// container has. Killed and reaped when destroyed.
-class RootlessChild {
- public:
-  RootlessChild() {
-    int up[2], down[2];
-    if (::pipe2(up, O_CLOEXEC) != 0 || ::pipe2(down, O_CLOEXEC) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      char b = 0;
-      if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
-      if (::write(up[1], "u", 1) != 1) ::_exit(2);
-      if (::read(down[0], &b, 1) != 1) ::_exit(3);  // maps written
-      if (::unshare(CLONE_NEWNS) != 0) ::_exit(4);
-      if (::write(up[1], "n", 1) != 1) ::_exit(5);
-      while (::read(down[0], &b, 1) > 0) {
-      }
-      ::_exit(0);
-    }
-    ::close(up[1]);
-    ::close(down[0]);
-    release_ = down[1];
-    char b = 0;
-    if (::read(up[0], &b, 1) != 1) return;
-    for (const char* map : {"uid_map", "gid_map"}) {
-      if (!testing::WriteFile(absl::StrCat("/proc/", pid_, "/", map),
-                              "0 100000 65536\n")) {
-        return;
-      }
-    }
-    if (::write(release_, "m", 1) != 1 || ::read(up[0], &b, 1) != 1) return;
-    ::close(up[0]);
-    ready_ = true;
-  }
-  ~RootlessChild() {
-    if (release_ >= 0) ::close(release_);
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool ready() const { return ready_; }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int release_ = -1;
-  bool ready_ = false;
-};
-
 // --userns: the verb runs in a child that joined the target's user
 // namespace too, so a tmpfs it mounts belongs to that namespace: its root
 // directory is owned by the namespace's root, host uid 100000. Without it,
@@ -372,7 +320,7 @@ TEST(UserNamespaceTest, MountsJoinTheTargetsUserNamespace) {
   struct UnmountMnt {
     ~UnmountMnt() { ::umount2("/mnt", MNT_DETACH); }
   } unmount_mnt;
-  RootlessChild child;
+  MappedChild child(/*own_mount_ns=*/true);
   ASSERT_TRUE(child.ready());
   ASSERT_OK_AND_ASSIGN(Namespace plain, Namespace::Pid(child.pid()));
   ASSERT_OK_AND_ASSIGN(Namespace rootless, plain.WithUserNamespace());

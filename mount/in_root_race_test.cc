@@ -40,17 +40,6 @@ namespace {
 using ::linx::testing::MakeScratchDir;
 using ::linx::testing::ScopedMounts;
 
-#define REQUIRE_PRIVILEGED()                               \
-  do {                                                     \
-    const char* req = ::getenv("LINX_REQUIRE_PRIVILEGED"); \
-    if (req != nullptr && std::string(req) == "1" &&       \
-        !::linx::testing::Privileged()) {                  \
-      FAIL() << "LINX_REQUIRE_PRIVILEGED=1 but: "          \
-             << ::linx::testing::PrivilegeSkipReason();    \
-    }                                                      \
-    LINX_SKIP_UNLESS_PRIVILEGED();                         \
-  } while (0)
-
 // Every entry under `dir` with type, size, inode and mtime.
 void Scan(const std::string& dir, std::map<std::string, std::string>* out) {
   struct stat st {};
@@ -86,7 +75,7 @@ class InRootRaceTest : public ::testing::TestWithParam<bool> {
 };
 
 TEST_P(InRootRaceTest, SymlinkExchangeNeverEscapesTheRoot) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   const std::string dir = MakeScratchDir("inroot-race");
   const std::string root = dir + "/root";
   const std::string host = dir + "/host";

@@ -52,18 +52,6 @@ using ::linx::testing::StageIs;
 using ::linx::testing::StatusIs;
 using ::testing::HasSubstr;
 
-// Under LINX_REQUIRE_PRIVILEGED=1 a missing capability fails the test.
-#define REQUIRE_PRIVILEGED()                               \
-  do {                                                     \
-    const char* req = ::getenv("LINX_REQUIRE_PRIVILEGED"); \
-    if (req != nullptr && std::string(req) == "1" &&       \
-        !::linx::testing::Privileged()) {                  \
-      FAIL() << "LINX_REQUIRE_PRIVILEGED=1 but: "          \
-             << ::linx::testing::PrivilegeSkipReason();    \
-    }                                                      \
-    LINX_SKIP_UNLESS_PRIVILEGED();                         \
-  } while (0)
-
 // ---- helpers ---------------------------------------------------------------
 
 // path → "type mode size [mtime]" for everything under `dir` (not crossing
@@ -366,7 +354,7 @@ class InRootCorpusTest : public ::testing::TestWithParam<bool> {
 };
 
 TEST_P(InRootCorpusTest, NothingEscapesAndEveryCaseLandsWhereExpected) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   int checked = 0;
   for (const Case& kase : Corpus()) {
     for (int variant = 0; variant < 4; ++variant) {
@@ -449,7 +437,7 @@ TEST_P(InRootCorpusTest, BadInputIsInvalidArgument) {
 // the resolved path longer than PATH_MAX is ENAMETOOLONG with nothing left
 // behind, and no more than ~PATH_MAX/2 fds are ever held.
 TEST_P(InRootCorpusTest, DeepPathsAreBoundedByPathMax) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   std::string d, e;  // 2000 bytes each
   for (int i = 0; i < 1000; ++i) {
@@ -477,7 +465,7 @@ TEST_P(InRootCorpusTest, DeepPathsAreBoundedByPathMax) {
 }
 
 TEST_P(InRootCorpusTest, ErrorNamesPathRootAndComponent) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   ASSERT_NO_FATAL_FAILURE(w.Build({"l:dev=../host/etc"}));
   ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
@@ -506,7 +494,7 @@ TEST_P(InRootCorpusTest, OpenRootOfMissingDirFailsWithEnoent) {
 // -----------------------------------------------------------
 
 TEST_P(InRootCorpusTest, RemoveCreatedNeverFollowsASwappedInSymlink) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
   InRootOptions opts;
@@ -533,7 +521,7 @@ TEST_P(InRootCorpusTest, RemoveCreatedNeverFollowsASwappedInSymlink) {
 }
 
 TEST_P(InRootCorpusTest, RemoveCreatedKeepsANonEmptyDirectory) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
   InRootOptions opts;
@@ -547,7 +535,7 @@ TEST_P(InRootCorpusTest, RemoveCreatedKeepsANonEmptyDirectory) {
 }
 
 TEST_P(InRootCorpusTest, RemoveCreatedLeavesASameNamedReplacement) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
   InRootOptions opts;
@@ -573,7 +561,7 @@ TEST_P(InRootCorpusTest, RemoveCreatedLeavesASameNamedReplacement) {
 // procfs symlink that openat2(RESOLVE_NO_MAGICLINKS) follows, while the walk
 // refuses every procfs symlink. This also proves which path ran.
 TEST_P(InRootCorpusTest, ProcSelfIsFollowedByOpenat2AndRefusedByTheWalk) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   ASSERT_NO_FATAL_FAILURE(w.Build({"proc:proc"}));
   ASSERT_OK_AND_ASSIGN(UniqueFd root, OpenRoot(w.root()));
@@ -596,7 +584,7 @@ TEST_P(InRootCorpusTest, ProcSelfIsFollowedByOpenat2AndRefusedByTheWalk) {
 // must then walk instead, with the same results. The filter is installed on
 // a throwaway thread only (seccomp filters are per thread without TSYNC).
 TEST(InRootSeccompTest, Openat2RefusedWithEpermFallsBackToTheWalk) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   ASSERT_NO_FATAL_FAILURE(
       w.Build({"d:usr/lib", "l:lib=usr/lib", "l:esc=../host"}));
@@ -644,7 +632,7 @@ UniqueFd OpenPath(const std::string& p) {
 }
 
 TEST_P(InRootCorpusTest, CheckInsideRootAcceptsWhatIsUnderTheRoot) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   ASSERT_NO_FATAL_FAILURE(w.Build({"d:a/b", "f:a/file", "tmpfs:mnt",
                                    "d:mnt/deep", "f:bindme", "d:binddir"}));
@@ -662,7 +650,7 @@ TEST_P(InRootCorpusTest, CheckInsideRootAcceptsWhatIsUnderTheRoot) {
 }
 
 TEST_P(InRootCorpusTest, CheckInsideRootRefusesWhatIsOutside) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   ASSERT_NO_FATAL_FAILURE(w.Build({"d:a/b"}));
   std::string out = w.dir() + "/out";
@@ -695,7 +683,7 @@ TEST_P(InRootCorpusTest, CheckInsideRootRefusesWhatIsOutside) {
 // A mount made onto the fd (move_mount with MOVE_MOUNT_T_EMPTY_PATH, or
 // mount(2) onto ProcFdPath) lands where the fd is: inside the root.
 TEST_P(InRootCorpusTest, MountOntoTheResolvedFdIgnoresALaterSwap) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   for (bool use_proc_path : {false, true}) {
     SCOPED_TRACE(use_proc_path ? "mount(2) onto ProcFdPath" : "move_mount");
     World w;
@@ -773,7 +761,7 @@ std::string FdDirOfThisThread() {
 }
 
 TEST_P(InRootCorpusTest, ProcFdPathOnRealProcReopensToTheFd) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   UniqueFd fd = OpenPath(w.root());
   ASSERT_OK_AND_ASSIGN(std::string p, ProcFdPath(fd.get()));
@@ -787,7 +775,7 @@ TEST_P(InRootCorpusTest, ProcFdPathOnRealProcReopensToTheFd) {
 }
 
 TEST_P(InRootCorpusTest, ProcFdPathRefusesAFakeProc) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   World w;
   UniqueFd fd = OpenPath(w.root());
   ASSERT_TRUE(fd.valid());

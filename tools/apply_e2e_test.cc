@@ -35,18 +35,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// Under LINX_REQUIRE_PRIVILEGED=1 a missing capability fails the test.
-#define REQUIRE_PRIVILEGED()                               \
-  do {                                                     \
-    const char* req = ::getenv("LINX_REQUIRE_PRIVILEGED"); \
-    if (req != nullptr && std::string(req) == "1" &&       \
-        !::linx::testing::Privileged()) {                  \
-      FAIL() << "LINX_REQUIRE_PRIVILEGED=1 but: "          \
-             << ::linx::testing::PrivilegeSkipReason();    \
-    }                                                      \
-    LINX_SKIP_UNLESS_PRIVILEGED();                         \
-  } while (0)
-
 void Write(const std::string& path, const std::string& text) {
   std::ofstream f(path);
   f << text;
@@ -158,7 +146,7 @@ constexpr char kGoodMounts[] = R"([
   ])";
 
 TEST(LinxApplyTest, AppliesAConfigInsideItsRoot) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   Bundle b = MakeBundle("apply_ok");
   Unmounter cleanup(b.top);
   // A submount in the rbind's source: rbind takes it along.
@@ -209,7 +197,7 @@ TEST(LinxApplyTest, AppliesAConfigInsideItsRoot) {
 // mounted and created things and entry 4 created its own directories: the
 // table and the tree are byte for byte what they were.
 TEST(LinxApplyTest, FourthEntryFailsAndEverythingIsRolledBack) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   Bundle b = MakeBundle("apply_rollback");
   Unmounter cleanup(b.top);
   Write(b.bundle + "/mounts.json", R"([
@@ -258,7 +246,7 @@ TEST(LinxApplyTest, FourthEntryFailsAndEverythingIsRolledBack) {
 }
 
 TEST(LinxApplyTest, DryRunChangesNothingAndSaysWhatItWouldCreate) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   Bundle b = MakeBundle("apply_dry");
   Unmounter cleanup(b.top);
   Write(b.bundle + "/config.json",
@@ -307,7 +295,7 @@ TEST(LinxApplyTest, DryRunChangesNothingAndSaysWhatItWouldCreate) {
 // "..", a loop, a magic link. Nothing appears outside the root; a symlink
 // that legitimately points inside lands inside.
 TEST(LinxApplyTest, HostileDestinationsStayInTheRoot) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   Bundle b = MakeBundle("apply_hostile");
   Unmounter cleanup(b.top);
   ASSERT_EQ(::symlink((b.host + "/etc").c_str(), (b.rootfs + "/abs").c_str()),
@@ -394,7 +382,7 @@ TEST(LinxApplyTest, HostileDestinationsStayInTheRoot) {
 }
 
 TEST(LinxApplyTest, BadFilesAndUsageExitTwoAndTouchNothing) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   Bundle b = MakeBundle("apply_usage");
   Unmounter cleanup(b.top);
   const std::string table_before = MountInfoText();
@@ -475,7 +463,7 @@ TEST(LinxApplyTest, BadFilesAndUsageExitTwoAndTouchNothing) {
 // --in pid:N: every entry lands in the parked child's namespace, none in
 // ours; a failure there is rolled back there.
 TEST(LinxApplyTest, AppliesIntoAnotherNamespaceInOneTrip) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   Bundle b = MakeBundle("apply_in");
   Unmounter cleanup(b.top);
   absl::StatusOr<std::unique_ptr<linx::testing::ParkedChild>> child =

@@ -46,18 +46,6 @@
 namespace linx::tools {
 namespace {
 
-// Under LINX_REQUIRE_PRIVILEGED=1 a missing capability fails the test.
-#define REQUIRE_PRIVILEGED()                               \
-  do {                                                     \
-    const char* req = ::getenv("LINX_REQUIRE_PRIVILEGED"); \
-    if (req != nullptr && std::string(req) == "1" &&       \
-        !::linx::testing::Privileged()) {                  \
-      FAIL() << "LINX_REQUIRE_PRIVILEGED=1 but: "          \
-             << ::linx::testing::PrivilegeSkipReason();    \
-    }                                                      \
-    LINX_SKIP_UNLESS_PRIVILEGED();                         \
-  } while (0)
-
 void Write(const std::string& path, const std::string& text) {
   std::ofstream f(path);
   f << text;
@@ -199,7 +187,7 @@ constexpr char kMounts[] = R"([
   ])";
 
 TEST(ApplyRuncDiffTest, LinxReproducesRuncsMountTable) {
-  REQUIRE_PRIVILEGED();
+  LINX_SKIP_UNLESS_PRIVILEGED();
   const std::string runc = FindRunc();
   ASSERT_FALSE(runc.empty())
       << "runc is not installed; tools/bazel installs Debian's runc";

@@ -34,6 +34,56 @@ int KernelVersion() {
   return major * 100 + minor;
 }
 
+// A child in a fresh user namespace mapping 0..65535 to 100000.. (and, with
+// `own_mount_ns`, a mount namespace of its own, owned by it), parked until
+// destroyed, then killed and reaped.
+class MappedChild {
+ public:
+  explicit MappedChild(bool own_mount_ns) {
+    int up[2], down[2];
+    if (::pipe2(up, O_CLOEXEC) != 0 || ::pipe2(down, O_CLOEXEC) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      char b = 0;
+      if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
+      if (::write(up[1], "u", 1) != 1) ::_exit(2);
+      if (::read(down[0], &b, 1) != 1) ::_exit(3);  // maps written
+      if (own_mount_ns && ::unshare(CLONE_NEWNS) != 0) ::_exit(4);
+      if (::write(up[1], "n", 1) != 1) ::_exit(5);
+      while (::read(down[0], &b, 1) > 0) {
+      }
+      ::_exit(0);
+    }
+    ::close(up[1]);
+    ::close(down[0]);
+    release_ = down[1];
+    char b = 0;
+    if (::read(up[0], &b, 1) != 1) return;
+    for (const char* map : {"uid_map", "gid_map"}) {
+      if (!WriteFile(absl::StrCat("/proc/", pid_, "/", map), "0 100000 65536\n")
+               .ok()) {
+        return;
+      }
+    }
+    ready_ = ::write(release_, "m", 1) == 1 && ::read(up[0], &b, 1) == 1;
+    ::close(up[0]);
+  }
+  ~MappedChild() {
+    if (release_ >= 0) ::close(release_);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ready() const { return ready_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int release_ = -1;
+  bool ready_ = false;
+};
+
 LINX_VM_SCENARIO(fd_api_features, 21,
                  "linx features agrees with the kernel; beneath works or is "
                  "refused as needing 6.5; the kernel's own error text") {
@@ -75,28 +125,9 @@ LINX_VM_SCENARIO(fd_api_features, 21,
 LINX_VM_SCENARIO(idmapped_bind, 22,
                  "a bind idmapped through a 0->100000 user namespace shows "
                  "uid 0 as 100000 (tmpfs: 6.3+; before, the kernel's EINVAL)") {
-  int up[2], down[2];
-  VM_SYS(::pipe2(up, O_CLOEXEC));
-  VM_SYS(::pipe2(down, O_CLOEXEC));
-  pid_t child = ::fork();
-  if (child == 0) {
-    char b = 0;
-    if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
-    if (::write(up[1], "u", 1) != 1) ::_exit(2);
-    while (::read(down[0], &b, 1) > 0) {
-    }
-    ::_exit(0);
-  }
-  ::close(up[1]);
-  ::close(down[0]);
-  char b = 0;
-  VM_EXPECT(::read(up[0], &b, 1) == 1, "child did not unshare");
-  for (const char* map : {"uid_map", "gid_map"}) {
-    VM_RETURN_IF_ERROR(
-        WriteFile(absl::StrCat("/proc/", child, "/", map), "0 100000 65536\n"),
-        "map");
-  }
-  absl::StatusOr<UserNamespace> ns = UserNamespace::Pid(child);
+  MappedChild child(/*own_mount_ns=*/false);
+  VM_EXPECT(child.ready(), "no mapped user namespace");
+  absl::StatusOr<UserNamespace> ns = UserNamespace::Pid(child.pid());
   VM_EXPECT(ns.ok(), ns.status().ToString());
   VM_RETURN_IF_ERROR(MakeDirs("/scratch/src"), "mkdir");
   VM_RETURN_IF_ERROR(MakeDirs("/scratch/dst"), "mkdir");
@@ -105,9 +136,6 @@ LINX_VM_SCENARIO(idmapped_bind, 22,
   BindOptions o;
   o.idmap = *ns;
   absl::Status s = Bind("/scratch/src", "/scratch/dst", o);
-  ::close(down[1]);
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
   if (KernelVersion() >= 603) {
     VM_EXPECT(s.ok(), "idmapped bind: ", s.ToString());
     struct stat st;
@@ -160,33 +188,9 @@ LINX_VM_SCENARIO(userns_mount, 25,
                  "--userns: a tmpfs mounted into a rootless child (its user "
                  "namespace maps 0->100000) belongs to that namespace") {
   VM_RETURN_IF_ERROR(MakeDirs("/scratch/u"), "mkdir");
-  int up[2], down[2];
-  VM_SYS(::pipe2(up, O_CLOEXEC));
-  VM_SYS(::pipe2(down, O_CLOEXEC));
-  pid_t child = ::fork();
-  if (child == 0) {
-    char b = 0;
-    if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
-    if (::write(up[1], "u", 1) != 1) ::_exit(2);
-    if (::read(down[0], &b, 1) != 1) ::_exit(3);
-    if (::unshare(CLONE_NEWNS) != 0) ::_exit(4);
-    if (::write(up[1], "n", 1) != 1) ::_exit(5);
-    while (::read(down[0], &b, 1) > 0) {
-    }
-    ::_exit(0);
-  }
-  ::close(up[1]);
-  ::close(down[0]);
-  char b = 0;
-  VM_EXPECT(::read(up[0], &b, 1) == 1, "child did not unshare");
-  for (const char* map : {"uid_map", "gid_map"}) {
-    VM_RETURN_IF_ERROR(
-        WriteFile(absl::StrCat("/proc/", child, "/", map), "0 100000 65536\n"),
-        "map");
-  }
-  VM_EXPECT(::write(down[1], "m", 1) == 1 && ::read(up[0], &b, 1) == 1,
-            "child did not make its mount namespace");
-  absl::StatusOr<Namespace> plain = Namespace::Pid(child);
+  MappedChild child(/*own_mount_ns=*/true);
+  VM_EXPECT(child.ready(), "no rootless child");
+  absl::StatusOr<Namespace> plain = Namespace::Pid(child.pid());
   VM_EXPECT(plain.ok(), plain.status().ToString());
   absl::StatusOr<Namespace> rootless = plain->WithUserNamespace();
   VM_EXPECT(rootless.ok(), rootless.status().ToString());
@@ -194,11 +198,8 @@ LINX_VM_SCENARIO(userns_mount, 25,
   o.in = *rootless;
   absl::Status s = Mount("none", "/scratch/u", "tmpfs", o);
   struct stat st {};
-  int stat_rc =
-      ::stat(absl::StrCat("/proc/", child, "/root/scratch/u").c_str(), &st);
-  ::close(down[1]);
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
+  int stat_rc = ::stat(
+      absl::StrCat("/proc/", child.pid(), "/root/scratch/u").c_str(), &st);
   VM_EXPECT(s.ok(), "mount with --userns: ", s.ToString());
   VM_EXPECT(stat_rc == 0 && st.st_uid == 100000, "the tmpfs root is owned by ",
             st.st_uid);
