@@ -14,6 +14,9 @@ enum class PidOpenMode {
 // Process-wide; affects Namespace::Pid calls made afterwards. Thread-safe.
 void SetPidOpenModeForTesting(PidOpenMode mode);
 
+// The mode in force (kAuto unless a test set one).
+PidOpenMode CurrentPidOpenMode();
+
 // Whether this kernel can setns(2) on a pidfd (probed once, on a throwaway
 // thread that re-joins its own mount namespace through a pidfd of itself).
 bool PidfdSetnsSupported();
