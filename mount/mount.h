@@ -40,9 +40,9 @@
 // mount(2)/mount_setattr(2)/open_tree(2)/move_mount(2), kUmount, kPivotRoot,
 // kCreate for the placeholder, kChdir for the pivot worker's chdir, and
 // nsexec's kOpenNs/kUnshare/kSetns/kThread/kSetnsPid/kPipe/kFork. The
-// message is
-//   <the syscall as made, flags by name>[ in <namespace>]: <stage>: <ERRNO>
-//   (<strerror>)[: <hint>]
+// message is (one line)
+//   <the call, flags by name>[ in <namespace>]: <stage>: <ERRNO> (<text>)
+//   [: <hint>][: <the kernel's own words>]
 // with a hint where the errno alone misleads (umount EINVAL: "not a mount
 // point"; EBUSY: "target is busy"; pivot_root EINVAL: the violated
 // precondition; EPERM on a remount: which flags are locked).

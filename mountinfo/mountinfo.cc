@@ -10,6 +10,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/op_error.h"
 #include "mountinfo/internal/huge_pages.h"
 #include "mountinfo/internal/octal.h"
 
@@ -115,11 +116,12 @@ inline NumResult ParseDecimal(const char* b, const char* e, uint64_t max,
   return NumResult::kOk;
 }
 
+// A field for a parse error: quoted as every message quotes (base's Quote),
+// cut at 64 bytes.
 std::string Quote(const char* b, const char* e) {
   constexpr size_t kMax = 64;
   size_t n = static_cast<size_t>(e - b);
-  std::string out = absl::StrCat(
-      "\"", absl::CHexEscape(absl::string_view(b, n < kMax ? n : kMax)), "\"");
+  std::string out = ::linx::Quote(absl::string_view(b, n < kMax ? n : kMax));
   if (n > kMax) absl::StrAppend(&out, "...");
   return out;
 }

@@ -25,18 +25,6 @@ void Pad(std::string* out, size_t used, size_t width) {
 
 }  // namespace
 
-std::string PropagationOf(const MountInfo& m) {
-  std::vector<std::string> parts;
-  if (m.shared) parts.push_back(absl::StrCat("shared:", *m.shared));
-  if (m.master) parts.push_back(absl::StrCat("master:", *m.master));
-  if (m.propagate_from) {
-    parts.push_back(absl::StrCat("propagate_from:", *m.propagate_from));
-  }
-  if (m.unbindable) parts.push_back("unbindable");
-  if (parts.empty()) return "private";
-  return absl::StrJoin(parts, ",");
-}
-
 void AppendMountTree(absl::Span<const MountInfo> table, std::string* out) {
   absl::flat_hash_map<int32_t, size_t> index;
   for (size_t i = 0; i < table.size(); ++i) index.emplace(table[i].id, i);
@@ -107,7 +95,7 @@ void AppendMountTree(absl::Span<const MountInfo> table, std::string* out) {
     c.target_cols = r.prefix_cols + t.size();
     c.source = EncodeMountInfoEscapes(r.m->source);
     c.fstype = EncodeMountInfoEscapes(r.m->fstype);
-    c.prop = PropagationOf(*r.m);
+    c.prop = PropagationSummary(*r.m);
     c.opts = EncodeMountInfoEscapes(r.m->vfs_options);
     // Capped: padding costs rows x width bytes (format.h).
     w[0] = std::max(w[0], std::min(c.target_cols, kMaxPaddedColumn));

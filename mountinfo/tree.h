@@ -38,9 +38,6 @@ namespace linx {
 inline constexpr size_t kMaxTreeIndent = 32;
 void AppendMountTree(absl::Span<const MountInfo> table, std::string* out);
 
-// "shared:7,master:2" / "private" / "unbindable".
-std::string PropagationOf(const MountInfo& m);
-
 }  // namespace linx
 
 #endif  // LINX_MOUNTINFO_TREE_H_

@@ -70,7 +70,8 @@ TEST(MountInfoJsonTest, MatchesTheTableJsonEntry) {
   std::string one;
   AppendMountJson(MountInfo((*t)[0]), &one);
   EXPECT_EQ(table_json, "{\"mounts\": [" + one + "], \"skipped\": []}");
-  EXPECT_EQ(PropagationOf(MountInfo((*t)[0])), "master:1,propagate_from:2");
+  EXPECT_EQ(PropagationSummary(MountInfo((*t)[0])),
+            "master:1,propagate_from:2");
 }
 
 // Hostile tables cost output linear in their size: a long target does not

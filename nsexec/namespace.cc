@@ -37,9 +37,9 @@ using nsexec_internal::PidOpenMode;
 using nsexec_internal::StageError;
 
 absl::Status BadIn(absl::string_view value, absl::string_view why) {
-  return MakeOpError({"open_ns", Stage::kBadIn, 0, std::string(value)},
-                     absl::StrCat("bad_in: namespace target \"",
-                                  absl::CHexEscape(value), "\": ", why));
+  return MakeOpError(
+      {"open_ns", Stage::kBadIn, 0, std::string(value)},
+      absl::StrCat("bad_in: namespace target ", Quote(value), ": ", why));
 }
 
 absl::Status OpenError(Stage stage, int err, absl::string_view what) {

@@ -78,7 +78,7 @@ std::string FieldDiff(const MountInfo& a, const MountInfo& b) {
   cmp("root", a.root, b.root);
   cmp("target", a.target, b.target);
   cmp("vfs_options", a.vfs_options, b.vfs_options);
-  cmp("propagation", PropagationOf(a), PropagationOf(b));
+  cmp("propagation", PropagationSummary(a), PropagationSummary(b));
   cmp("fstype", a.fstype, b.fstype);
   cmp("source", a.source, b.source);
   cmp("fs_options", a.fs_options, b.fs_options);
