@@ -19,6 +19,7 @@
 #include "base/unique_fd.h"
 #include "mount/flags.h"
 #include "mount/in_root.h"
+#include "nsexec/userns.h"
 
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256  // Linux 5.10; older headers lack it
@@ -59,6 +60,47 @@ absl::Status GetString(const JsonValue& v, const std::string& where,
   return absl::OkStatus();
 }
 
+// A whole number in [0, 2^32) (JSON numbers are doubles).
+absl::Status GetUint32(const JsonValue& v, const std::string& where,
+                       uint32_t* out) {
+  if (v.type != JsonType::kNumber) return TypeError(where, "a number", v);
+  if (!(v.number >= 0 && v.number <= 4294967295.0) ||
+      v.number != static_cast<double>(static_cast<uint64_t>(v.number))) {
+    return ConfigError(where, "must be a whole number from 0 to 4294967295");
+  }
+  *out = static_cast<uint32_t>(v.number);
+  return absl::OkStatus();
+}
+
+// "uidMappings"/"gidMappings": [{"containerID", "hostID", "size"}, ...].
+absl::Status ParseMappings(const JsonValue& v, const std::string& where,
+                           std::vector<OciIdMapping>* out) {
+  // user_namespaces(7): a map holds at most 340 lines (since 4.15).
+  constexpr size_t kMaxLines = 340;
+  if (!v.is_array()) return TypeError(where, "an array", v);
+  if (v.items.size() > kMaxLines) {
+    return ConfigError(where, absl::StrCat("has more than ", kMaxLines,
+                                           " entries (the kernel's limit)"));
+  }
+  for (size_t i = 0; i < v.items.size(); ++i) {
+    const JsonValue& item = v.items[i];
+    const std::string at = absl::StrCat(where, "[", i, "]");
+    if (!item.is_object()) return TypeError(at, "an object", item);
+    OciIdMapping m;
+    for (auto [key, field] :
+         {std::pair<const char*, uint32_t*>{"containerID", &m.container_id},
+          {"hostID", &m.host_id},
+          {"size", &m.size}}) {
+      const JsonValue* f = item.Find(key);
+      if (f == nullptr) return ConfigError(at, absl::StrCat("has no ", key));
+      RETURN_IF_ERROR(GetUint32(*f, absl::StrCat(at, ".", key), field));
+    }
+    if (m.size == 0) return ConfigError(at + ".size", "must be positive");
+    out->push_back(m);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<OciMount> ParseMount(const JsonValue& v,
                                     const std::string& where) {
   if (!v.is_object()) return TypeError(where, "an object", v);
@@ -83,7 +125,9 @@ absl::StatusOr<OciMount> ParseMount(const JsonValue& v,
         m.options.push_back(std::move(word));
       }
     } else if (member.key == "uidMappings" || member.key == "gidMappings") {
-      return ConfigError(at, "idmapped mounts are not supported by linx yet");
+      RETURN_IF_ERROR(ParseMappings(
+          member.value, at,
+          member.key == "uidMappings" ? &m.uid_mappings : &m.gid_mappings));
     }
     // Anything else the spec does not define is ignored, as runc does.
   }
@@ -163,12 +207,6 @@ constexpr const char* kRecursiveAttr =
 constexpr RefusedWord kRefusedWords[] = {
     {"tmpcopyup",
      "copying the image's directory into the new tmpfs is not supported"},
-    {"idmap",
-     "idmapped mounts from an OCI config (with uidMappings/gidMappings) are "
-     "not translated by linx apply yet"},
-    {"ridmap",
-     "idmapped mounts from an OCI config (with uidMappings/gidMappings) are "
-     "not translated by linx apply yet"},
     {"rro", kRecursiveAttr},
     {"rrw", kRecursiveAttr},
     {"rnosuid", kRecursiveAttr},
@@ -243,6 +281,11 @@ std::vector<std::string> RenderCalls(const OciStep& step,
     calls.insert(calls.end(), planned->begin(), planned->end());
   };
   add(step.main);
+  if (!step.uid_map.empty()) {
+    calls.push_back(absl::StrCat(
+        "MOUNT_ATTR_IDMAP through a new user namespace (uid_map ",
+        Quote(step.uid_map), ", gid_map ", Quote(step.gid_map), ")"));
+  }
   for (const Command& c : step.propagation) add(c);
   return calls;
 }
@@ -256,8 +299,15 @@ absl::StatusOr<OciStep> TranslateOne(size_t index, const OciMount& m,
   unsigned long bits = 0;
   std::vector<std::string> data;
   std::vector<const PropagationWord*> propagation;
+  bool idmap = !m.uid_mappings.empty() || !m.gid_mappings.empty();
+  bool ridmap = false;
   for (const std::string& word : m.options) {
     bool known = false;
+    if (word == "idmap" || word == "ridmap") {
+      idmap = true;
+      ridmap = ridmap || word == "ridmap";
+      continue;
+    }
     for (const RefusedWord& r : kRefusedWords) {
       if (word == r.word) {
         return EntryError(
@@ -291,6 +341,30 @@ absl::StatusOr<OciStep> TranslateOne(size_t index, const OciMount& m,
         index, m, Stage::kBadArgument, "data",
         absl::StrCat("the data string is ", joined_data.size(),
                      " bytes; mount(2) takes at most ", kMaxData));
+  }
+  if (idmap) {
+    // An idmapped mount is a bind with MOUNT_ATTR_IDMAP, through a user
+    // namespace with exactly these maps.
+    if (!step.bind) {
+      return EntryError(index, m, Stage::kBadFlag, "idmap",
+                        "idmap/ridmap and uidMappings/gidMappings apply to "
+                        "binds only in linx apply");
+    }
+    if (m.uid_mappings.empty() || m.gid_mappings.empty()) {
+      return EntryError(index, m, Stage::kBadArgument, "uidMappings",
+                        "an idmapped bind needs both uidMappings and "
+                        "gidMappings");
+    }
+    for (const OciIdMapping& u : m.uid_mappings) {
+      absl::StrAppend(&step.uid_map, u.container_id, " ", u.host_id, " ",
+                      u.size, "\n");
+    }
+    for (const OciIdMapping& g : m.gid_mappings) {
+      absl::StrAppend(&step.gid_map, g.container_id, " ", g.host_id, " ",
+                      g.size, "\n");
+    }
+    // ridmap: the whole tree (the bind's AT_RECURSIVE covers it).
+    if (ridmap) bits |= MS_REC;
   }
   if (!step.bind && m.type.empty()) {
     return EntryError(index, m, Stage::kBadArgument, "type",
@@ -502,6 +576,25 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
     r.calls = RenderCalls(step, root_dir);
     result.steps.push_back(std::move(r));
   }
+  // The user namespaces of idmapped binds are made before the trip: they
+  // belong to no mount namespace, and making one forks a helper child.
+  std::vector<std::optional<UserNamespace>> idmaps(steps.size());
+  if (!options.dry_run) {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (steps[i].uid_map.empty()) continue;
+      absl::StatusOr<UserNamespace> ns =
+          UserNamespace::WithMaps(steps[i].uid_map, steps[i].gid_map);
+      if (!ns.ok()) {
+        result.failed_index = i + 1;
+        result.status = PrefixStatus(
+            ns.status(),
+            absl::StrCat(EntryName(steps[i].index, steps[i].mount.destination),
+                         ": "));
+        return result;
+      }
+      idmaps[i] = *std::move(ns);
+    }
+  }
   bool ran = false;
   absl::Status trip = RunIn(in, "apply", [&]() -> absl::Status {
     ran = true;
@@ -537,6 +630,7 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
       if (auto* b = std::get_if<BindCommand>(&main)) {
         // A file is bound onto a file: create the destination as one.
         b->options.create = r.file_destination = !SourceIsDirectory(steps[i]);
+        b->options.idmap = idmaps[i];
       }
       const size_t before = undo.size();
       absl::Status s = Execute(main, &undo);

@@ -14,8 +14,9 @@
 // array (absent: no mounts) and "root": {"path": ...} (relative to the
 // file's directory; the default root) — or a bare JSON array of mount
 // objects. A mount object has "destination" (required), "type", "source"
-// and "options" (an array of strings); other members ("uidMappings",
-// "gidMappings") are refused by name, members the spec does not define are
+// "options" (an array of strings), and for an idmapped bind "uidMappings"
+// and "gidMappings" (arrays of {"containerID", "hostID", "size"}, at most
+// 340 each, the kernel's limit); members the spec does not define are
 // ignored. Objects outside "mounts" and "root" are ignored (linx applies
 // mounts, nothing else of the spec).
 //
@@ -33,7 +34,7 @@
 //     unbindable, runbindable each become their own call after the mount,
 //     in order (mount(NULL, dest, NULL, MS_<type>[|MS_REC], NULL));
 //   - words linx cannot honour are refused by name before anything runs:
-//     tmpcopyup, idmap, ridmap, the recursive-attribute words (rro, rrw,
+//     tmpcopyup, the recursive-attribute words (rro, rrw,
 //     rnosuid, rsuid, rnodev, rdev, rnoexec, rexec, rnoatime, ratime,
 //     rrelatime, rnorelatime, rstrictatime, rnostrictatime, rnodiratime,
 //     rdiratime, rnosymfollow, rsymfollow), acl, noacl, iversion,
@@ -41,6 +42,12 @@
 //     the superblock words sync, dirsync, mand, lazytime;
 //   - every other word goes, comma-joined in order, into the data string
 //     ("mode=755,size=65536k").
+// idmap and ridmap (or uidMappings/gidMappings alone) make a bind
+// idmapped: when the entry runs, a throwaway user namespace with those maps
+// is made (UserNamespace::WithMaps) and the bind gets MOUNT_ATTR_IDMAP on
+// its detached tree (5.12+; the filesystem must support it). ridmap (or
+// idmap on an rbind) covers the whole tree. Both maps are required, and
+// only binds are idmapped (anything else is refused by name).
 // Type "cgroup" is refused by name too: runc emulates it (a cgroup2 mount
 // or binds of the host's cgroup v1 hierarchies); say "cgroup2" instead.
 // A bind's relative source is relative to `base_dir`; other sources are
@@ -60,6 +67,7 @@
 #define LINX_MOUNT_OCI_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,11 +81,20 @@
 namespace linx {
 
 // One entry of an OCI "mounts" array, as written.
+// One line of a user namespace's map (runtime-spec LinuxIDMapping).
+struct OciIdMapping {
+  uint32_t container_id = 0;
+  uint32_t host_id = 0;
+  uint32_t size = 0;
+};
+
 struct OciMount {
   std::string destination;
   std::string type;
   std::string source;
   std::vector<std::string> options;
+  std::vector<OciIdMapping> uid_mappings;  // "uidMappings"
+  std::vector<OciIdMapping> gid_mappings;  // "gidMappings"
 };
 
 // A parsed config file.
@@ -116,6 +133,9 @@ struct OciStep {
   Command main;
   // One propagation-only MountCommand per propagation word, in order.
   std::vector<Command> propagation;
+  // An idmapped bind: the maps of the user namespace made when the entry
+  // runs, in /proc/<pid>/uid_map form ("0 100000 65536\n"); "" otherwise.
+  std::string uid_map, gid_map;
 };
 
 // Translates `mounts` (see the overview) into steps, all or nothing: the

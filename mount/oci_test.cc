@@ -81,8 +81,14 @@ TEST(ParseOciConfigTest, RefusesBadShapesNamingWhere) {
       {R"([{"destination": "/x", "options": ["ro", 1]}])",
        "[0].options[1]: expected a string, got number"},
       {R"([{"destination": "/x\u0000y"}])", "[0].destination: holds a NUL"},
-      {R"([{"destination": "/x", "uidMappings": []}])",
-       "[0].uidMappings: idmapped mounts are not supported"},
+      {R"([{"destination": "/x", "uidMappings": [{"containerID": 0,
+          "hostID": -1, "size": 1}]}])",
+       "[0].uidMappings[0].hostID: must be a whole number"},
+      {R"([{"destination": "/x", "gidMappings": [{"containerID": 0,
+          "size": 1}]}])",
+       "[0].gidMappings[0]: has no hostID"},
+      {R"([{"destination": "/x", "uidMappings": {}}])",
+       "[0].uidMappings: expected an array"},
       {R"({"root": "rootfs"})", "config: root: expected an object"},
       {R"({"root": {"path": ""}})", "config: root.path: is empty"},
       {R"({"mounts": [}")", "json line 1, column 13"},
@@ -226,33 +232,60 @@ TEST(TranslateOciMountsTest, PropagationWordsAreTheirOwnCallsInOrder) {
   }
 }
 
+// idmap/ridmap with uidMappings/gidMappings: a bind whose user namespace
+// maps are kept for the run (UserNamespace::WithMaps); ridmap is recursive.
+TEST(TranslateOciMountsTest, IdmappedBindsCarryTheirMaps) {
+  absl::StatusOr<OciConfig> c = ParseOciConfig(R"([
+    {"destination": "/data", "type": "bind", "source": "/srv/data",
+     "options": ["rbind", "ro", "idmap"],
+     "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+     "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536},
+                     {"containerID": 65536, "hostID": 300000, "size": 1}]},
+    {"destination": "/tree", "type": "bind", "source": "/srv/tree",
+     "options": ["ridmap"],
+     "uidMappings": [{"containerID": 0, "hostID": 200000, "size": 10}],
+     "gidMappings": [{"containerID": 0, "hostID": 200000, "size": 10}]}])");
+  ASSERT_TRUE(c.ok()) << c.status();
+  OciTranslateOptions o;
+  o.base_dir = "/b";
+  o.root_dir = "/b/rootfs";
+  absl::StatusOr<std::vector<OciStep>> t = TranslateOciMounts(c->mounts, o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->size(), 2u);
+  EXPECT_EQ((*t)[0].uid_map, "0 100000 65536\n");
+  EXPECT_EQ((*t)[0].gid_map, "0 100000 65536\n65536 300000 1\n");
+  EXPECT_EQ(JoinMountFlags(std::get<BindCommand>((*t)[0].main).options.flags),
+            "ro,rec");
+  EXPECT_EQ((*t)[1].uid_map, "0 200000 10\n");
+  EXPECT_TRUE((*t)[1].bind);
+  EXPECT_EQ(JoinMountFlags(std::get<BindCommand>((*t)[1].main).options.flags),
+            "rec");
+  // Only binds, and only with both maps.
+  for (const char* bad : {
+           R"([{"destination": "/a", "type": "tmpfs", "options": ["idmap"],
+                "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}],
+                "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}])",
+           R"([{"destination": "/a", "source": "/s", "options": ["bind",
+                "idmap"]}])",
+           R"([{"destination": "/a", "source": "/s", "options": ["bind"],
+                "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}])",
+       }) {
+    SCOPED_TRACE(bad);
+    absl::StatusOr<OciConfig> bc = ParseOciConfig(bad);
+    ASSERT_TRUE(bc.ok()) << bc.status();
+    EXPECT_FALSE(TranslateOciMounts(bc->mounts, o).ok());
+  }
+}
+
 TEST(TranslateOciMountsTest, RefusesWhatLinxCannotHonourByName) {
-  for (const char* word : {"tmpcopyup",
-                           "idmap",
-                           "ridmap",
-                           "rro",
-                           "rrw",
-                           "rnosuid",
-                           "rsuid",
-                           "rnodev",
-                           "rdev",
-                           "rnoexec",
-                           "rexec",
-                           "rnoatime",
-                           "ratime",
-                           "rrelatime",
-                           "rnorelatime",
-                           "rstrictatime",
-                           "rnostrictatime",
-                           "rnodiratime",
-                           "rdiratime",
-                           "rnosymfollow",
-                           "rsymfollow",
-                           "acl",
-                           "noacl",
-                           "iversion",
-                           "noiversion",
-                           "remount"}) {
+  for (const char* word : {"tmpcopyup",   "rro",          "rrw",
+                           "rnosuid",     "rsuid",        "rnodev",
+                           "rdev",        "rnoexec",      "rexec",
+                           "rnoatime",    "ratime",       "rrelatime",
+                           "rnorelatime", "rstrictatime", "rnostrictatime",
+                           "rnodiratime", "rdiratime",    "rnosymfollow",
+                           "rsymfollow",  "acl",          "noacl",
+                           "iversion",    "noiversion",   "remount"}) {
     SCOPED_TRACE(word);
     absl::StatusOr<std::vector<OciStep>> s = TranslateOciMounts(
         {{"/ok", "tmpfs", "tmpfs", {}}, {"/dev/shm", "tmpfs", "shm", {word}}},

@@ -33,6 +33,17 @@ class UserNamespace {
   static absl::StatusOr<UserNamespace> Path(absl::string_view path);
   // "pid:N" or "userns:PATH", as the CLI's --idmap takes them.
   static absl::StatusOr<UserNamespace> Parse(absl::string_view spec);
+  // A new, throwaway user namespace with these maps (user_namespaces(7)
+  // /proc/<pid>/uid_map and gid_map format: "inside outside count" lines),
+  // for an idmapped bind of an OCI mount with uidMappings/gidMappings: a
+  // child is forked, unshares CLONE_NEWUSER, the maps are written, its
+  // namespace is opened and the child is killed and reaped; the namespace
+  // lives on through the descriptor. The writer needs CAP_SETUID/CAP_SETGID
+  // over the ids mapped. Errors (operation "userns"): fork, unshare or the
+  // writes at stage open_ns with the errno (EPERM: ids the caller may not
+  // map; EINVAL: a malformed or overlapping map).
+  static absl::StatusOr<UserNamespace> WithMaps(absl::string_view uid_map,
+                                                absl::string_view gid_map);
   // What is wrong with the form of `spec`, "" when well formed (no I/O).
   static std::string SpecProblem(absl::string_view spec);
 
