@@ -30,6 +30,7 @@
 #include "mount/internal/hooks.h"
 #include "mount/mount.h"
 #include "mount/testing/mount_test_util.h"
+#include "nsexec/testing/mapped_child.h"
 
 namespace linx {
 namespace {
@@ -38,6 +39,7 @@ using ::linx::testing::ErrnoIs;
 using ::linx::testing::FindMount;
 using ::linx::testing::MakeScratchDir;
 using ::linx::testing::MakeSubdir;
+using ::linx::testing::MappedChild;
 using ::linx::testing::StageIs;
 using ::linx::testing::StatvfsFlags;
 using ::linx::testing::TableText;
@@ -207,63 +209,12 @@ TEST(FdApiTest, AReadOnlyBindIsNeverWritable) {
   ::umount2(src.c_str(), MNT_DETACH);
 }
 
-// A child in a user namespace mapping 0..65535 to 100000.. (with
-// `own_mount_ns`, also a mount namespace of its own, owned by that user
-// namespace, as a rootless container has). Killed and reaped when destroyed.
-class MappedChild {
- public:
-  explicit MappedChild(bool own_mount_ns) {
-    int up[2], down[2];
-    if (::pipe2(up, O_CLOEXEC) != 0 || ::pipe2(down, O_CLOEXEC) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      char b = 0;
-      if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
-      if (::write(up[1], "u", 1) != 1) ::_exit(2);
-      if (::read(down[0], &b, 1) != 1) ::_exit(3);  // maps written
-      if (own_mount_ns && ::unshare(CLONE_NEWNS) != 0) ::_exit(4);
-      if (::write(up[1], "n", 1) != 1) ::_exit(5);
-      while (::read(down[0], &b, 1) > 0) {
-      }
-      ::_exit(0);
-    }
-    ::close(up[1]);
-    ::close(down[0]);
-    release_ = down[1];
-    char b = 0;
-    if (::read(up[0], &b, 1) != 1) return;
-    for (const char* map : {"uid_map", "gid_map"}) {
-      if (!testing::WriteFile(absl::StrCat("/proc/", pid_, "/", map),
-                              "0 100000 65536\n")) {
-        return;
-      }
-    }
-    if (::write(release_, "m", 1) != 1 || ::read(up[0], &b, 1) != 1) return;
-    ::close(up[0]);
-    ready_ = true;
-  }
-  ~MappedChild() {
-    if (release_ >= 0) ::close(release_);
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool ready() const { return ready_; }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int release_ = -1;
-  bool ready_ = false;
-};
-
 // An idmapped bind: a file owned by uid 0 shows as 100000 through a bind
 // idmapped with a 0→100000 namespace; the source is unchanged.
 TEST(FdApiTest, IdmappedBindShowsOwnersThroughTheMap) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   MappedChild userns(/*own_mount_ns=*/false);
-  ASSERT_TRUE(userns.ready());
+  ASSERT_TRUE(userns.ready()) << userns.error();
   ASSERT_OK_AND_ASSIGN(UserNamespace ns, UserNamespace::Pid(userns.pid()));
   std::string src = MakeScratchDir("idmap-src");
   ASSERT_EQ(::mount("idsrc", src.c_str(), "tmpfs", 0, nullptr), 0);
@@ -321,7 +272,7 @@ TEST(UserNamespaceTest, MountsJoinTheTargetsUserNamespace) {
     ~UnmountMnt() { ::umount2("/mnt", MNT_DETACH); }
   } unmount_mnt;
   MappedChild child(/*own_mount_ns=*/true);
-  ASSERT_TRUE(child.ready());
+  ASSERT_TRUE(child.ready()) << child.error();
   ASSERT_OK_AND_ASSIGN(Namespace plain, Namespace::Pid(child.pid()));
   ASSERT_OK_AND_ASSIGN(Namespace rootless, plain.WithUserNamespace());
   EXPECT_TRUE(rootless.joins_userns());

@@ -5,10 +5,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/status.h"
 #include "mountinfo/format.h"
 #include "mountinfo/live_table.h"
 #include "mountinfo/monitor.h"
@@ -132,6 +134,34 @@ bool Emit(const std::vector<MountChange>& changes, bool json, long long count,
 }
 
 // `linx watch --diff`: the same output over a LiveMountTable.
+// Prints the changes `next` waits for (at most the time left) until
+// `count` were seen or `timeout` passed. Exit status as RunWatchCommand's.
+int WatchLoop(
+    absl::FunctionRef<absl::StatusOr<std::vector<MountChange>>(absl::Duration)>
+        next,
+    bool json, long long count, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  long long seen = 0;
+  for (;;) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    absl::StatusOr<std::vector<MountChange>> changes = next(left);
+    if (!changes.ok()) {
+      std::fprintf(stderr, "linx watch: %s\n",
+                   std::string(changes.status().message()).c_str());
+      return 1;
+    }
+    if (!Emit(*changes, json, count, &seen)) return 1;
+    if (count > 0 && seen >= count) return 0;
+  }
+  if (count > 0) {
+    std::fprintf(stderr, "linx watch: timed out after %lld of %lld changes\n",
+                 seen, count);
+    return 1;
+  }
+  return 0;
+}
+
 int WatchLive(const MonitorOptions& options, bool json, long long count,
               absl::Duration timeout) {
   LiveTableOptions lo;
@@ -156,29 +186,12 @@ int WatchLive(const MonitorOptions& options, bool json, long long count,
                    : "re-list",
                absl::FormatDuration(options.rescan_interval).c_str());
   std::fflush(stderr);
-  const absl::Time deadline = absl::Now() + timeout;
-  long long seen = 0;
-  for (;;) {
-    absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) break;
-    absl::Status w = (*live)->Wait(left);
-    absl::StatusOr<std::vector<MountChange>> changes =
-        w.ok() ? (*live)->Refresh()
-               : absl::StatusOr<std::vector<MountChange>>(w);
-    if (!changes.ok()) {
-      std::fprintf(stderr, "linx watch: %s\n",
-                   std::string(changes.status().message()).c_str());
-      return 1;
-    }
-    if (!Emit(*changes, json, count, &seen)) return 1;
-    if (count > 0 && seen >= count) return 0;
-  }
-  if (count > 0) {
-    std::fprintf(stderr, "linx watch: timed out after %lld of %lld changes\n",
-                 seen, count);
-    return 1;
-  }
-  return 0;
+  return WatchLoop(
+      [&](absl::Duration left) -> absl::StatusOr<std::vector<MountChange>> {
+        RETURN_IF_ERROR((*live)->Wait(left));
+        return (*live)->Refresh();
+      },
+      json, count, timeout);
 }
 
 }  // namespace
@@ -280,26 +293,8 @@ int RunWatchCommand(int argc, char** argv) {
                (*mon)->using_fanotify() ? "+fanotify" : "",
                absl::FormatDuration(options.rescan_interval).c_str());
   std::fflush(stderr);
-  const absl::Time deadline = absl::Now() + timeout;
-  long long seen = 0;
-  for (;;) {
-    absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) break;
-    absl::StatusOr<std::vector<MountChange>> changes = (*mon)->Wait(left);
-    if (!changes.ok()) {
-      std::fprintf(stderr, "linx watch: %s\n",
-                   std::string(changes.status().message()).c_str());
-      return 1;
-    }
-    if (!Emit(*changes, json, count, &seen)) return 1;
-    if (count > 0 && seen >= count) return 0;
-  }
-  if (count > 0) {
-    std::fprintf(stderr, "linx watch: timed out after %lld of %lld changes\n",
-                 seen, count);
-    return 1;
-  }
-  return 0;
+  return WatchLoop([&](absl::Duration left) { return (*mon)->Wait(left); },
+                   json, count, timeout);
 }
 
 }  // namespace linx::tools

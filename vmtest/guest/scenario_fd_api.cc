@@ -20,11 +20,14 @@
 #include "base/op_error.h"
 #include "mount/features.h"
 #include "mount/mount.h"
+#include "nsexec/testing/mapped_child.h"
 #include "nsexec/userns.h"
 #include "vmtest/guest/harness.h"
 
 namespace linx::vmtest {
 namespace {
+
+using ::linx::testing::MappedChild;
 
 int KernelVersion() {
   struct utsname u;
@@ -33,56 +36,6 @@ int KernelVersion() {
   std::sscanf(u.release, "%d.%d", &major, &minor);
   return major * 100 + minor;
 }
-
-// A child in a fresh user namespace mapping 0..65535 to 100000.. (and, with
-// `own_mount_ns`, a mount namespace of its own, owned by it), parked until
-// destroyed, then killed and reaped.
-class MappedChild {
- public:
-  explicit MappedChild(bool own_mount_ns) {
-    int up[2], down[2];
-    if (::pipe2(up, O_CLOEXEC) != 0 || ::pipe2(down, O_CLOEXEC) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      char b = 0;
-      if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
-      if (::write(up[1], "u", 1) != 1) ::_exit(2);
-      if (::read(down[0], &b, 1) != 1) ::_exit(3);  // maps written
-      if (own_mount_ns && ::unshare(CLONE_NEWNS) != 0) ::_exit(4);
-      if (::write(up[1], "n", 1) != 1) ::_exit(5);
-      while (::read(down[0], &b, 1) > 0) {
-      }
-      ::_exit(0);
-    }
-    ::close(up[1]);
-    ::close(down[0]);
-    release_ = down[1];
-    char b = 0;
-    if (::read(up[0], &b, 1) != 1) return;
-    for (const char* map : {"uid_map", "gid_map"}) {
-      if (!WriteFile(absl::StrCat("/proc/", pid_, "/", map), "0 100000 65536\n")
-               .ok()) {
-        return;
-      }
-    }
-    ready_ = ::write(release_, "m", 1) == 1 && ::read(up[0], &b, 1) == 1;
-    ::close(up[0]);
-  }
-  ~MappedChild() {
-    if (release_ >= 0) ::close(release_);
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool ready() const { return ready_; }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int release_ = -1;
-  bool ready_ = false;
-};
 
 LINX_VM_SCENARIO(fd_api_features, 21,
                  "linx features agrees with the kernel; beneath works or is "
