@@ -65,29 +65,6 @@ unsigned AttrsOf(unsigned long ms) {
   return a;
 }
 
-// MOUNT_ATTR_* names of `attrs`, for messages.
-std::string AttrNames(uint64_t attrs) {
-  static constexpr struct {
-    uint64_t bit;
-    const char* name;
-  } kNames[] = {
-      {sys::kMountAttrRdonly, "MOUNT_ATTR_RDONLY"},
-      {sys::kMountAttrNosuid, "MOUNT_ATTR_NOSUID"},
-      {sys::kMountAttrNodev, "MOUNT_ATTR_NODEV"},
-      {sys::kMountAttrNoexec, "MOUNT_ATTR_NOEXEC"},
-      {sys::kMountAttrNoatime, "MOUNT_ATTR_NOATIME"},
-      {sys::kMountAttrStrictatime, "MOUNT_ATTR_STRICTATIME"},
-      {sys::kMountAttrNodiratime, "MOUNT_ATTR_NODIRATIME"},
-      {sys::kMountAttrIdmap, "MOUNT_ATTR_IDMAP"},
-      {sys::kMountAttrNosymfollow, "MOUNT_ATTR_NOSYMFOLLOW"},
-  };
-  std::string out;
-  for (const auto& n : kNames) {
-    if (attrs & n.bit) absl::StrAppend(&out, out.empty() ? "" : "|", n.name);
-  }
-  return out.empty() ? "0" : out;
-}
-
 std::vector<const char*> SbFlagsOf(unsigned long ms) {
   std::vector<const char*> out;
   if (ms & MS_RDONLY) out.push_back("ro");
@@ -251,6 +228,43 @@ bool UseFsopen(const NewMountPlan& p) {
          !g_no_fsopen.load();
 }
 
+sys::MountAttr SetOnlyAttr(unsigned long per_mount) {
+  sys::MountAttr attr;
+  attr.attr_set = AttrsOf(per_mount);
+  if (per_mount & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
+    attr.attr_clr = sys::kMountAttrAtimeMask;
+  }
+  return attr;
+}
+
+std::string AttrSetNames(const sys::MountAttr& attr) {
+  static constexpr struct {
+    uint64_t bit;
+    const char* name;
+  } kNames[] = {
+      {sys::kMountAttrRdonly, "MOUNT_ATTR_RDONLY"},
+      {sys::kMountAttrNosuid, "MOUNT_ATTR_NOSUID"},
+      {sys::kMountAttrNodev, "MOUNT_ATTR_NODEV"},
+      {sys::kMountAttrNoexec, "MOUNT_ATTR_NOEXEC"},
+      {sys::kMountAttrNoatime, "MOUNT_ATTR_NOATIME"},
+      {sys::kMountAttrStrictatime, "MOUNT_ATTR_STRICTATIME"},
+      {sys::kMountAttrNodiratime, "MOUNT_ATTR_NODIRATIME"},
+      {sys::kMountAttrIdmap, "MOUNT_ATTR_IDMAP"},
+      {sys::kMountAttrNosymfollow, "MOUNT_ATTR_NOSYMFOLLOW"},
+  };
+  std::string out;
+  for (const auto& n : kNames) {
+    if (attr.attr_set & n.bit) {
+      absl::StrAppend(&out, out.empty() ? "" : "|", n.name);
+    }
+  }
+  if ((attr.attr_clr & sys::kMountAttrAtimeMask) != 0 &&
+      (attr.attr_set & sys::kMountAttrAtimeMask) == 0) {
+    absl::StrAppend(&out, out.empty() ? "" : "|", "MOUNT_ATTR_RELATIME");
+  }
+  return out.empty() ? "0" : out;
+}
+
 bool UseOpenTreeBinds() {
   return !ForceClassicCalls() && !g_no_mount_setattr.load();
 }
@@ -258,15 +272,10 @@ bool UseOpenTreeBinds() {
 absl::Status SetTreeAttrs(const Plan& plan, int tree, unsigned long per_mount,
                           bool rec, bool* unsupported, int userns_fd) {
   if (per_mount == 0 && userns_fd < 0) return absl::OkStatus();
-  sys::MountAttr attr;
-  attr.attr_set = AttrsOf(per_mount);
+  sys::MountAttr attr = SetOnlyAttr(per_mount);
   if (userns_fd >= 0) {
     attr.attr_set |= sys::kMountAttrIdmap;
     attr.userns_fd = static_cast<uint64_t>(userns_fd);
-  }
-  if (per_mount & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
-    // mount_setattr(2): an atime change must clear the whole atime field.
-    attr.attr_clr = sys::kMountAttrAtimeMask;
   }
   unsigned flags = sys::kAtEmptyPath | (rec ? sys::kAtRecursive : 0);
   if (sys::MountSetattr(tree, "", flags, &attr) == 0) return absl::OkStatus();
@@ -278,8 +287,8 @@ absl::Status SetTreeAttrs(const Plan& plan, int tree, unsigned long per_mount,
   }
   return CallError(plan, PrimaryCall(plan), Stage::kMount, err,
                    absl::StrCat("mount_setattr(", tree, ", \"\", AT_EMPTY_PATH",
-                                rec ? "|AT_RECURSIVE" : "", ", {attr_set=",
-                                AttrNames(attr.attr_set), "})"));
+                                rec ? "|AT_RECURSIVE" : "",
+                                ", {attr_set=", AttrSetNames(attr), "})"));
 }
 
 }  // namespace linx::mount_internal

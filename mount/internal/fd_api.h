@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/syscalls.h"
 #include "base/unique_fd.h"
 #include "mount/internal/plan.h"
 
@@ -51,6 +52,18 @@ std::vector<std::pair<std::string, std::optional<std::string>>> SplitData(
 // With `userns_fd` >= 0 also MOUNT_ATTR_IDMAP with that user namespace.
 absl::Status SetTreeAttrs(const Plan& plan, int tree, unsigned long per_mount,
                           bool rec, bool* unsupported, int userns_fd = -1);
+
+// The mount_setattr(2) change that sets the per-mount MS_* bits
+// `per_mount` and nothing else: their MOUNT_ATTR_* bits in attr_set, and
+// the whole atime field in attr_clr when an atime mode (noatime, relatime,
+// strictatime) is asked, as the kernel requires. Pure and allocation-free:
+// the forked child (forked.cc) calls it too.
+sys::MountAttr SetOnlyAttr(unsigned long per_mount);
+
+// attr_set of `attr` as MOUNT_ATTR_* names for messages ("0" when none);
+// an atime field cleared with no atime mode set reads MOUNT_ATTR_RELATIME
+// (whose value is 0).
+std::string AttrSetNames(const sys::MountAttr& attr);
 
 // Whether binds take the open_tree + mount_setattr + move_mount path.
 bool UseOpenTreeBinds();

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
 #include "base/syscalls.h"
+#include "mount/internal/fd_api.h"
 #include "mount/internal/render.h"
 
 namespace linx::mount_internal {
@@ -60,24 +61,7 @@ int PerMount(const ForkedArgs* a) {
   constexpr unsigned long kAtime =
       MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
   if (a->rec) {
-    sys::MountAttr attr;
-    if (a->per_mount & MS_RDONLY) attr.attr_set |= sys::kMountAttrRdonly;
-    if (a->per_mount & MS_NOSUID) attr.attr_set |= sys::kMountAttrNosuid;
-    if (a->per_mount & MS_NODEV) attr.attr_set |= sys::kMountAttrNodev;
-    if (a->per_mount & MS_NOEXEC) attr.attr_set |= sys::kMountAttrNoexec;
-    if (a->per_mount & 256 /* MS_NOSYMFOLLOW */) {
-      attr.attr_set |= sys::kMountAttrNosymfollow;
-    }
-    if (a->per_mount & MS_NODIRATIME) {
-      attr.attr_set |= sys::kMountAttrNodiratime;
-    }
-    if (a->per_mount & MS_NOATIME) attr.attr_set |= sys::kMountAttrNoatime;
-    if (a->per_mount & MS_STRICTATIME) {
-      attr.attr_set |= sys::kMountAttrStrictatime;
-    }
-    if (a->per_mount & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
-      attr.attr_clr = sys::kMountAttrAtimeMask;
-    }
+    sys::MountAttr attr = SetOnlyAttr(a->per_mount);
     return sys::MountSetattr(AT_FDCWD, a->target, sys::kAtRecursive, &attr) == 0
                ? 0
                : errno;

@@ -16,6 +16,7 @@
 #include "base/status.h"
 #include "base/syscalls.h"
 #include "mount/flags.h"
+#include "mount/internal/fd_api.h"
 #include "mount/internal/hooks.h"
 #include "mount/internal/render.h"
 #include "mountinfo/mountinfo.h"
@@ -97,27 +98,7 @@ absl::StatusOr<std::vector<std::string>> MountTree(const Plan& plan,
 // they are. Returns ENOSYS as `*unsupported` instead of an error.
 absl::Status SetattrRecursive(const Plan& plan, const BindPlan& bind,
                               bool* unsupported) {
-  sys::MountAttr attr;
-  std::vector<const char*> names;
-  auto add = [&](unsigned long ms, uint64_t a, const char* name) {
-    if (bind.per_mount & ms) {
-      attr.attr_set |= a;
-      names.push_back(name);
-    }
-  };
-  add(MS_RDONLY, sys::kMountAttrRdonly, "MOUNT_ATTR_RDONLY");
-  add(MS_NOSUID, sys::kMountAttrNosuid, "MOUNT_ATTR_NOSUID");
-  add(MS_NODEV, sys::kMountAttrNodev, "MOUNT_ATTR_NODEV");
-  add(MS_NOEXEC, sys::kMountAttrNoexec, "MOUNT_ATTR_NOEXEC");
-  add(MS_NODIRATIME, sys::kMountAttrNodiratime, "MOUNT_ATTR_NODIRATIME");
-  add(MS_NOATIME, sys::kMountAttrNoatime, "MOUNT_ATTR_NOATIME");
-  add(MS_STRICTATIME, sys::kMountAttrStrictatime, "MOUNT_ATTR_STRICTATIME");
-  add(MS_NOSYMFOLLOW, sys::kMountAttrNosymfollow, "MOUNT_ATTR_NOSYMFOLLOW");
-  if (bind.per_mount & MS_RELATIME) names.push_back("MOUNT_ATTR_RELATIME");
-  if (bind.per_mount & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
-    // mount_setattr(2): an atime change must clear the whole atime field.
-    attr.attr_clr = sys::kMountAttrAtimeMask;
-  }
+  sys::MountAttr attr = SetOnlyAttr(bind.per_mount);
   if (sys::MountSetattr(AT_FDCWD, bind.target.c_str(), sys::kAtRecursive,
                         &attr) == 0) {
     return absl::OkStatus();
@@ -127,12 +108,10 @@ absl::Status SetattrRecursive(const Plan& plan, const BindPlan& bind,
     *unsupported = true;
     return absl::OkStatus();
   }
-  std::string set;
-  for (const char* n : names) absl::StrAppend(&set, set.empty() ? "" : "|", n);
   return CallError(
       plan,
       absl::StrCat("mount_setattr(AT_FDCWD, ", Quote(bind.target),
-                   ", AT_RECURSIVE, {attr_set=", set,
+                   ", AT_RECURSIVE, {attr_set=", AttrSetNames(attr),
                    attr.attr_clr ? ", attr_clr=MOUNT_ATTR__ATIME" : "", "})"),
       Stage::kMount, err);
 }
@@ -157,29 +136,13 @@ std::variant<unsigned long, int> PerMountFlagsInForce(const std::string& path) {
 absl::Status RemountTree(const Plan& plan, const std::string& target,
                          unsigned long per_mount) {
   if (!ForceSubmountWalk() && !g_no_mount_setattr.load()) {
-    sys::MountAttr attr;
-    auto bit = [&](unsigned long ms, uint64_t a) {
-      if (per_mount & ms) {
-        attr.attr_set |= a;
-      } else {
-        attr.attr_clr |= a;
-      }
-    };
-    bit(MS_RDONLY, sys::kMountAttrRdonly);
-    bit(MS_NOSUID, sys::kMountAttrNosuid);
-    bit(MS_NODEV, sys::kMountAttrNodev);
-    bit(MS_NOEXEC, sys::kMountAttrNoexec);
-    bit(MS_NOSYMFOLLOW, sys::kMountAttrNosymfollow);
-    if (per_mount & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
-      attr.attr_clr |= sys::kMountAttrAtimeMask;
-      if (per_mount & MS_NOATIME) attr.attr_set |= sys::kMountAttrNoatime;
-      if (per_mount & MS_STRICTATIME) {
-        attr.attr_set |= sys::kMountAttrStrictatime;
-      }
-    }
-    if (per_mount & MS_NODIRATIME) {
-      attr.attr_set |= sys::kMountAttrNodiratime;
-    } else if (per_mount & kAtimeBits) {
+    // A remount states the whole set: the on/off bits not asked are
+    // cleared, and nodiratime goes when another atime mode is asked.
+    constexpr unsigned long kOnOff =
+        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW;
+    sys::MountAttr attr = SetOnlyAttr(per_mount);
+    attr.attr_clr |= SetOnlyAttr(kOnOff & ~per_mount).attr_set;
+    if (!(per_mount & MS_NODIRATIME) && (per_mount & kAtimeBits)) {
       attr.attr_clr |= sys::kMountAttrNodiratime;
     }
     if (sys::MountSetattr(AT_FDCWD, target.c_str(), sys::kAtRecursive, &attr) ==
