@@ -7,34 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
+#include "base/utf8.h"
 
 namespace linx {
 namespace {
-
-// The length of the valid UTF-8 sequence at the start of `s` (1..4), or 0
-// when it is not valid (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
-size_t Utf8SequenceLength(absl::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  if (n == 0) return 0;
-  unsigned char c = p[0];
-  if (c < 0x80) return 1;
-  auto cont = [&](size_t i) { return i < n && (p[i] & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && p[1] < 0xA0) return 0;   // overlong
-    if (c == 0xED && p[1] >= 0xA0) return 0;  // UTF-16 surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && p[1] < 0x90) return 0;   // overlong
-    if (c == 0xF4 && p[1] >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {

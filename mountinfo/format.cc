@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/utf8.h"
 #include "mountinfo/internal/octal.h"
 
 namespace linx {
@@ -23,26 +24,6 @@ struct JsonClasses {
   }
 };
 constexpr JsonClasses kJson;
-
-// Length of the valid UTF-8 sequence at p (RFC 3629), or 0.
-size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* e) {
-  unsigned char c = p[0];
-  auto cont = [&](size_t i) { return p + i < e && (p[i] & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && p[1] < 0xA0) return 0;   // overlong
-    if (c == 0xED && p[1] >= 0xA0) return 0;  // surrogates
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && p[1] < 0x90) return 0;   // overlong
-    if (c == 0xF4 && p[1] >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 void AppendUint(uint64_t v, std::string* out) {
   char buf[24];
@@ -152,7 +133,8 @@ void AppendJsonString(absl::string_view s, std::string* out) {
     if (p == e) break;
     unsigned char c = *p;
     if (c >= 0x80) {
-      size_t n = Utf8SequenceLength(p, e);
+      size_t n = Utf8SequenceLength(
+          absl::string_view(reinterpret_cast<const char*>(p), e - p));
       if (n != 0) {
         out->append(reinterpret_cast<const char*>(p), n);
         p += n;
