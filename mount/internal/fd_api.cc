@@ -30,7 +30,7 @@ std::atomic<bool> g_no_fsopen{false};
 
 absl::Status OverlayLayers(const Plan& plan, int fs, const std::string& value,
                            bool* split);
-std::atomic<bool> g_no_mount_setattr{false};
+std::atomic<bool> g_no_mount_setattr{false};  // see MountSetattrMissing
 
 // The fs_context's messages (fsopen(2): "e <text>" per read), the errors
 // and warnings joined; "" when there are none.
@@ -265,8 +265,12 @@ std::string AttrSetNames(const sys::MountAttr& attr) {
   return out.empty() ? "0" : out;
 }
 
+bool MountSetattrMissing() { return g_no_mount_setattr.load(); }
+
+void NoteMountSetattrMissing() { g_no_mount_setattr.store(true); }
+
 bool UseOpenTreeBinds() {
-  return !ForceClassicCalls() && !g_no_mount_setattr.load();
+  return !ForceClassicCalls() && !MountSetattrMissing();
 }
 
 absl::Status SetTreeAttrs(const Plan& plan, int tree, unsigned long per_mount,
@@ -281,7 +285,7 @@ absl::Status SetTreeAttrs(const Plan& plan, int tree, unsigned long per_mount,
   if (sys::MountSetattr(tree, "", flags, &attr) == 0) return absl::OkStatus();
   int err = errno;
   if (err == ENOSYS) {
-    g_no_mount_setattr.store(true);  // probed once: a kernel before 5.12
+    NoteMountSetattrMissing();  // probed once: a kernel before 5.12
     *unsupported = true;
     return absl::OkStatus();
   }

@@ -65,6 +65,12 @@ sys::MountAttr SetOnlyAttr(unsigned long per_mount);
 // (whose value is 0).
 std::string AttrSetNames(const sys::MountAttr& attr);
 
+// Whether mount_setattr(2) has returned ENOSYS in this process (a kernel
+// before 5.12), and noting that it has: one probe serves every caller
+// (binds here, recursive per-mount flags and remounts in per_mount.cc).
+bool MountSetattrMissing();
+void NoteMountSetattrMissing();
+
 // Whether binds take the open_tree + mount_setattr + move_mount path.
 bool UseOpenTreeBinds();
 

@@ -6,7 +6,6 @@
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 
-#include <atomic>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -34,8 +33,6 @@ namespace {
 
 constexpr unsigned long kAtimeBits =
     MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
-
-std::atomic<bool> g_no_mount_setattr{false};
 
 // mount(2), "Changing the mount flags of a bind mount": MS_REMOUNT|MS_BIND
 // sets exactly the per-mount flags given. Flags already in force are added
@@ -135,7 +132,7 @@ std::variant<unsigned long, int> PerMountFlagsInForce(const std::string& path) {
 
 absl::Status RemountTree(const Plan& plan, const std::string& target,
                          unsigned long per_mount) {
-  if (!ForceSubmountWalk() && !g_no_mount_setattr.load()) {
+  if (!ForceSubmountWalk() && !MountSetattrMissing()) {
     // A remount states the whole set: the on/off bits not asked are
     // cleared, and nodiratime goes when another atime mode is asked.
     constexpr unsigned long kOnOff =
@@ -156,7 +153,7 @@ absl::Status RemountTree(const Plan& plan, const std::string& target,
                                     ", AT_RECURSIVE, {attr_set=",
                                     RenderMountFlags(per_mount), "})"));
     }
-    g_no_mount_setattr.store(true);
+    NoteMountSetattrMissing();
   }
   ASSIGN_OR_RETURN(std::vector<std::string> tree, MountTree(plan, target));
   for (const std::string& path : tree) {
@@ -173,11 +170,11 @@ absl::Status RemountTree(const Plan& plan, const std::string& target,
 absl::Status ApplyPerMount(const Plan& plan, const BindPlan& bind) {
   if (bind.per_mount == 0) return absl::OkStatus();
   if (!bind.rec) return RemountBindKeeping(plan, bind, bind.target);
-  if (!ForceSubmountWalk() && !g_no_mount_setattr.load()) {
+  if (!ForceSubmountWalk() && !MountSetattrMissing()) {
     bool unsupported = false;
     RETURN_IF_ERROR(SetattrRecursive(plan, bind, &unsupported));
     if (!unsupported) return absl::OkStatus();
-    g_no_mount_setattr.store(true);  // probed once: a kernel before 5.12
+    NoteMountSetattrMissing();  // probed once: a kernel before 5.12
   }
   // Before 5.12: the same remount on every mount of the tree, top first.
   ASSIGN_OR_RETURN(std::vector<std::string> tree, MountTree(plan, bind.target));
