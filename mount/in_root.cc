@@ -36,8 +36,6 @@ using in_root_internal::Identity;
 using in_root_internal::NoOpenat2;
 using in_root_internal::ReopenPath;
 using in_root_internal::RootName;
-using in_root_internal::StatxIdentity;
-using in_root_internal::WithOutsideCode;
 
 // path_resolution(7): at most 40 symlinks per resolution (MAXSYMLINKS).
 constexpr int kMaxSymlinks = 40;
