@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/fanotify.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,17 +65,11 @@ absl::StatusOr<std::unique_ptr<LiveMountTable>> LiveMountTable::Open(
     }
   }
   if (events) {
-    UniqueFd fan(::fanotify_init(
-        kabi::kFanReportMnt | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY));
-    std::string ns_path = dir + "/ns/mnt";
-    UniqueFd ns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
     // Marked before the first listing: an event for a mount the listing
     // already has is applied again, harmlessly (statmount reads the state
     // as it is then).
-    if (fan.valid() && ns.valid() &&
-        ::fanotify_mark(fan.get(), FAN_MARK_ADD | kabi::kFanMarkMntns,
-                        kabi::kFanMntAttach | kabi::kFanMntDetach, ns.get(),
-                        nullptr) == 0) {
+    UniqueFd fan = kabi::WatchMountEvents(dir);
+    if (fan.valid()) {
       s->fanotify = std::move(fan);
       s->mode = Mode::kEvents;
     }

@@ -89,16 +89,7 @@ absl::StatusOr<std::unique_ptr<MountMonitor>> MountMonitor::Open(
     return MonitorError(Stage::kOpenNs, err, path);
   }
   if (options.use_fanotify && KernelHas(KernelFeature::kFanotifyMount)) {
-    UniqueFd fan(::fanotify_init(
-        kabi::kFanReportMnt | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY));
-    std::string ns_path = dir + "/ns/mnt";
-    UniqueFd ns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fan.valid() && ns.valid() &&
-        ::fanotify_mark(fan.get(), FAN_MARK_ADD | kabi::kFanMarkMntns,
-                        kabi::kFanMntAttach | kabi::kFanMntDetach, ns.get(),
-                        nullptr) == 0) {
-      m->fanotify_ = std::move(fan);
-    }
+    m->fanotify_ = kabi::WatchMountEvents(dir);
   }
   // Arm the poll state: the first poll(2) after open reports "changed"
   // only if the namespace changed since; consume that now.

@@ -1,6 +1,7 @@
 #include "mountinfo/internal/kernel.h"
 
 #include <fcntl.h>
+#include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -78,6 +79,19 @@ int StatxMountId(const char* path, int flags, unsigned mask, uint64_t* mnt_id,
   if (attributes != nullptr) *attributes = sx.stx_attributes;
   if (attributes_mask != nullptr) *attributes_mask = sx.stx_attributes_mask;
   return 0;
+}
+
+UniqueFd WatchMountEvents(const std::string& proc_dir) {
+  UniqueFd fan(
+      ::fanotify_init(kFanReportMnt | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY));
+  std::string ns_path = proc_dir + "/ns/mnt";
+  UniqueFd ns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fan.valid() || !ns.valid() ||
+      ::fanotify_mark(fan.get(), FAN_MARK_ADD | kFanMarkMntns,
+                      kFanMntAttach | kFanMntDetach, ns.get(), nullptr) != 0) {
+    return UniqueFd();
+  }
+  return fan;
 }
 
 }  // namespace linx::kabi

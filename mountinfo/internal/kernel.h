@@ -13,7 +13,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
+#include "base/unique_fd.h"
 #include "mountinfo/statmount.h"
 
 namespace linx::kabi {
@@ -129,6 +131,13 @@ long SysListmount(const MntIdReq* req, uint64_t* ids, size_t n, unsigned flags);
 int StatxMountId(const char* path, int flags, unsigned mask, uint64_t* mnt_id,
                  unsigned* got_mask, uint64_t* attributes,
                  uint64_t* attributes_mask);
+
+// A fanotify fd (FAN_CLOEXEC | FAN_NONBLOCK, FAN_REPORT_MNT) marked for
+// mount attach and detach events in the mount namespace of `proc_dir`
+// ("/proc/<pid>" or "/proc/thread-self"), or an invalid fd where the
+// kernel (before 6.15) or the caller's privilege refuses. Callers check
+// KernelHas(KernelFeature::kFanotifyMount) first.
+UniqueFd WatchMountEvents(const std::string& proc_dir);
 
 }  // namespace linx::kabi
 
