@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include "base/op_error.h"
 #include "base/syscalls.h"
 #include "mount/internal/fd_api.h"
+#include "mount/internal/per_mount.h"
 #include "mount/internal/render.h"
 
 namespace linx::mount_internal {
@@ -42,24 +42,8 @@ const char* CStr(const std::string& s) {
   return s.empty() ? nullptr : s.c_str();
 }
 
-// statfs(2) f_flags (ST_*) as MS_* per-mount bits.
-unsigned long InForce(const struct statfs& st) {
-  unsigned long out = 0;
-  if (st.f_flags & ST_RDONLY) out |= MS_RDONLY;
-  if (st.f_flags & ST_NOSUID) out |= MS_NOSUID;
-  if (st.f_flags & ST_NODEV) out |= MS_NODEV;
-  if (st.f_flags & ST_NOEXEC) out |= MS_NOEXEC;
-  if (st.f_flags & ST_NOATIME) out |= MS_NOATIME;
-  if (st.f_flags & ST_NODIRATIME) out |= MS_NODIRATIME;
-  if (st.f_flags & ST_RELATIME) out |= MS_RELATIME;
-  if (st.f_flags & 0x2000 /* ST_NOSYMFOLLOW */) out |= 256 /* MS_NOSYMFOLLOW */;
-  return out;
-}
-
 // The per-mount follow-up of a bind (per_mount.cc has the kernel rules).
 int PerMount(const ForkedArgs* a) {
-  constexpr unsigned long kAtime =
-      MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
   if (a->rec) {
     sys::MountAttr attr = SetOnlyAttr(a->per_mount);
     return sys::MountSetattr(AT_FDCWD, a->target, sys::kAtRecursive, &attr) == 0
@@ -68,9 +52,8 @@ int PerMount(const ForkedArgs* a) {
   }
   struct statfs st;
   if (::statfs(a->target, &st) != 0) return errno;
-  unsigned long keep = InForce(st);
-  if (a->per_mount & kAtime) keep &= ~kAtime;
-  unsigned long flags = MS_REMOUNT | MS_BIND | a->per_mount | keep;
+  unsigned long flags =
+      RemountBindFlags(a->per_mount, PerMountBitsOfSt(st.f_flags));
   return ::mount(nullptr, a->target, nullptr, flags, nullptr) == 0 ? 0 : errno;
 }
 

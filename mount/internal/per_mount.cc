@@ -49,9 +49,7 @@ absl::Status RemountBindKeeping(const Plan& plan, const BindPlan& bind,
                      Stage::kMount, *err);
   }
   const unsigned long in_force = std::get<unsigned long>(got);
-  unsigned long keep = in_force;
-  if ((bind.per_mount & kAtimeBits) != 0) keep &= ~kAtimeBits;
-  unsigned long flags = MS_REMOUNT | MS_BIND | bind.per_mount | keep;
+  unsigned long flags = RemountBindFlags(bind.per_mount, in_force);
   if (::mount(nullptr, path.c_str(), nullptr, flags, nullptr) != 0) {
     int err = errno;
     std::string hint;
@@ -118,16 +116,27 @@ absl::Status SetattrRecursive(const Plan& plan, const BindPlan& bind,
 std::variant<unsigned long, int> PerMountFlagsInForce(const std::string& path) {
   struct statvfs sv;
   if (::statvfs(path.c_str(), &sv) != 0) return errno;
-  unsigned long in_force = 0;
-  if (sv.f_flag & ST_RDONLY) in_force |= MS_RDONLY;
-  if (sv.f_flag & ST_NOSUID) in_force |= MS_NOSUID;
-  if (sv.f_flag & ST_NODEV) in_force |= MS_NODEV;
-  if (sv.f_flag & ST_NOEXEC) in_force |= MS_NOEXEC;
-  if (sv.f_flag & ST_NOATIME) in_force |= MS_NOATIME;
-  if (sv.f_flag & ST_NODIRATIME) in_force |= MS_NODIRATIME;
-  if (sv.f_flag & ST_RELATIME) in_force |= MS_RELATIME;
-  if (sv.f_flag & ST_NOSYMFOLLOW) in_force |= MS_NOSYMFOLLOW;
-  return in_force;
+  return PerMountBitsOfSt(sv.f_flag);
+}
+
+unsigned long PerMountBitsOfSt(unsigned long st_flags) {
+  unsigned long out = 0;
+  if (st_flags & ST_RDONLY) out |= MS_RDONLY;
+  if (st_flags & ST_NOSUID) out |= MS_NOSUID;
+  if (st_flags & ST_NODEV) out |= MS_NODEV;
+  if (st_flags & ST_NOEXEC) out |= MS_NOEXEC;
+  if (st_flags & ST_NOATIME) out |= MS_NOATIME;
+  if (st_flags & ST_NODIRATIME) out |= MS_NODIRATIME;
+  if (st_flags & ST_RELATIME) out |= MS_RELATIME;
+  if (st_flags & ST_NOSYMFOLLOW) out |= MS_NOSYMFOLLOW;
+  return out;
+}
+
+unsigned long RemountBindFlags(unsigned long per_mount,
+                               unsigned long in_force) {
+  unsigned long keep = in_force;
+  if ((per_mount & kAtimeBits) != 0) keep &= ~kAtimeBits;
+  return MS_REMOUNT | MS_BIND | per_mount | keep;
 }
 
 absl::Status RemountTree(const Plan& plan, const std::string& target,

@@ -16,6 +16,16 @@ namespace linx::mount_internal {
 // failure.
 std::variant<unsigned long, int> PerMountFlagsInForce(const std::string& path);
 
+// ST_* mount flags (statvfs(3) f_flag, statfs(2) f_flags: the same bits) as
+// MS_* per-mount bits. Pure: the forked child (forked.cc) calls it too.
+unsigned long PerMountBitsOfSt(unsigned long st_flags);
+
+// The MS_REMOUNT | MS_BIND flags that set `per_mount` on a mount whose
+// per-mount flags in force are `in_force` without clearing any (so locked
+// flags stay; atime in force is kept only when `per_mount` asks for none).
+// Pure, for the same reason. per_mount.cc has the kernel rules.
+unsigned long RemountBindFlags(unsigned long per_mount, unsigned long in_force);
+
 // Applies `bind.per_mount` to the bind just made at `bind.target` (and, with
 // `bind.rec`, to every mount below it). See the comments in per_mount.cc for
 // the kernel rules (locked flags, mount_setattr(2), the submount walk).
