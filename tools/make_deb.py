@@ -21,30 +21,9 @@ import subprocess
 import tarfile
 import tempfile
 
+from make_dist import PC_C, PC_CXX
+
 MAINTAINER = "linx developers <linx@localhost>"
-
-PC_C = """prefix=/usr
-libdir=${{prefix}}/lib/{multiarch}
-includedir=${{prefix}}/include
-
-Name: linx-mount
-Description: linx C ABI for Linux mounts (mount, umount2, pivot_root in any namespace)
-Version: {version}
-Libs: -L${{libdir}} -llinx_mount
-Cflags: -I${{includedir}}/linx
-"""
-
-PC_CXX = """prefix=/usr
-libdir=${{prefix}}/lib/{multiarch}
-includedir=${{prefix}}/include
-
-Name: linx
-Description: linx C++ API for Linux mounts (static library)
-Version: {version}
-Requires: {requires}
-Libs: -L${{libdir}} -llinx -pthread
-Cflags: -I${{includedir}}/linx -std=c++17
-"""
 
 DESCRIPTIONS = {
     "linx": ("Linux mounts from the command line, in any mount namespace",
@@ -203,10 +182,11 @@ def main():
                 (l.split(":", 1)[1].strip() for l in
                  member("lib/pkgconfig/linx.pc").decode().splitlines()
                  if l.startswith("Requires:")), "")
+        dirs = {"prefix": "/usr", "libdir": "${prefix}/lib/" + multiarch}
         put(root, libdir + "/pkgconfig/linx-mount.pc",
-            PC_C.format(version=v, multiarch=multiarch).encode())
+            PC_C.format(version=v, **dirs).encode())
         put(root, libdir + "/pkgconfig/linx.pc",
-            PC_CXX.format(version=v, multiarch=multiarch, requires=requires).encode())
+            PC_CXX.format(version=v, requires=requires, **dirs).encode())
         build("liblinx-mount-dev", root, v, arch,
               ["liblinx-mount0 (= %s)" % v, "libabsl-dev"], a.out_dir)
 

@@ -7,8 +7,10 @@ import subprocess
 import tarfile
 import tempfile
 
-PC_C = """prefix=${{pcfiledir}}/../..
-libdir=${{prefix}}/lib
+# pkg-config files, shared with make_deb.py: {prefix} and {libdir} say
+# where the tree is installed (here relocatable: ${pcfiledir}/../..).
+PC_C = """prefix={prefix}
+libdir={libdir}
 includedir=${{prefix}}/include
 
 Name: linx-mount
@@ -18,8 +20,8 @@ Libs: -L${{libdir}} -llinx_mount
 Cflags: -I${{includedir}}/linx
 """
 
-PC_CXX = """prefix=${{pcfiledir}}/../..
-libdir=${{prefix}}/lib
+PC_CXX = """prefix={prefix}
+libdir={libdir}
 includedir=${{prefix}}/include
 
 Name: linx
@@ -29,6 +31,8 @@ Requires: {requires}
 Libs: -L${{libdir}} -llinx -pthread
 Cflags: -I${{includedir}}/linx -std=c++17
 """
+
+PC_DIRS = {"prefix": "${pcfiledir}/../..", "libdir": "${prefix}/lib"}
 
 
 def add_bytes(tar, name, data, mode=0o644):
@@ -83,9 +87,11 @@ def main():
             short, path = spec.split("=", 1)
             with open(path, "rb") as f:
                 add_bytes(tar, "include/linx/" + short, f.read())
-        add_bytes(tar, "lib/pkgconfig/linx-mount.pc", PC_C.format(version=a.version).encode())
+        add_bytes(tar, "lib/pkgconfig/linx-mount.pc",
+                  PC_C.format(version=a.version, **PC_DIRS).encode())
         add_bytes(tar, "lib/pkgconfig/linx.pc",
-                  PC_CXX.format(version=a.version, requires=requires).encode())
+                  PC_CXX.format(version=a.version, requires=requires,
+                                **PC_DIRS).encode())
 
 
 if __name__ == "__main__":
