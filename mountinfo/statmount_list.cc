@@ -1,10 +1,6 @@
 // The statmount back end's listings: listmount(2) for the IDs, then
 // statmount(2) of each, spread over worker threads (docs/queries.md,
 // "Threads").
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -17,9 +13,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
-#include "base/signals.h"
 #include "base/status.h"
 #include "mountinfo/internal/kernel.h"
+#include "mountinfo/internal/parallel.h"
 #include "mountinfo/internal/statmount_decode.h"
 #include "mountinfo/mountinfo.h"
 #include "mountinfo/statmount.h"
@@ -69,32 +65,6 @@ void StatmountAll(StatmountRange<Entry>* r) {
   }
 }
 
-template <typename Entry>
-void* StatmountWorker(void* arg) {
-  StatmountAll(static_cast<StatmountRange<Entry>*>(arg));
-  return nullptr;
-}
-
-// Threads for `n` statmount(2) calls: `max_threads` (0: the CPUs this
-// thread may run on, at most kAutoMaxThreads), but never fewer than
-// kMinMountsPerThread calls per thread.
-constexpr size_t kAutoMaxThreads = 4;
-constexpr size_t kMinMountsPerThread = 256;
-
-size_t ThreadsFor(size_t n, int max_threads) {
-  size_t want = 1;
-  if (max_threads > 0) {
-    want = static_cast<size_t>(max_threads);
-  } else {
-    cpu_set_t set;
-    if (::sched_getaffinity(0, sizeof(set), &set) == 0) {
-      want = std::min<size_t>(static_cast<size_t>(CPU_COUNT(&set)),
-                              kAutoMaxThreads);
-    }
-  }
-  return std::max<size_t>(1, std::min(want, n / kMinMountsPerThread));
-}
-
 // statmount(2) of every id, spread over ThreadsFor() threads: the calls are
 // independent and the kernel's cost per call (~3 µs with the string
 // fields) dominates a listing. Workers inherit the caller's mount namespace
@@ -108,7 +78,7 @@ absl::StatusOr<std::vector<Entry>> StatmountIds(std::vector<uint64_t>* ids,
                                                 int max_threads) {
   size_t n = ids->size();
   std::vector<char> gone(n, 0);
-  size_t threads = ThreadsFor(n, max_threads);
+  size_t threads = mountinfo_internal::ThreadsFor(n, max_threads);
   std::vector<StatmountRange<Entry>> ranges(threads);
   for (size_t t = 0; t < threads; ++t) {
     size_t begin = n * t / threads, end = n * (t + 1) / threads;
@@ -117,31 +87,19 @@ absl::StatusOr<std::vector<Entry>> StatmountIds(std::vector<uint64_t>* ids,
     ranges[t].ns_id = ns_id;
     ranges[t].gone = gone.data() + begin;
   }
-  // Workers start with asynchronous signals blocked, so a process-directed
-  // signal is never delivered to a thread the caller does not know about.
-  std::vector<pthread_t> tids(threads);
-  std::vector<char> spawned(threads, 0);
-  sigset_t async = AsyncSignals(), old;
-  ::pthread_sigmask(SIG_SETMASK, &async, &old);
-  for (size_t t = 1; t < threads; ++t) {
-    spawned[t] = ::pthread_create(&tids[t], nullptr, &StatmountWorker<Entry>,
-                                  &ranges[t]) == 0;
-  }
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  // The result is made here while the workers run (touching a fresh
-  // megabyte-sized vector costs page faults); the caller's share goes
-  // straight into it, the workers' shares are moved in after.
-  std::vector<Entry> out(n);
-  ranges[0].out = out.data();
-  StatmountAll(&ranges[0]);
-  // A range whose thread could not be created (EAGAIN) runs here instead.
-  for (size_t t = 1; t < threads; ++t) {
-    if (spawned[t]) {
-      ::pthread_join(tids[t], nullptr);
-    } else {
-      StatmountAll(&ranges[t]);
+  // The result is made on the calling thread while the workers run
+  // (touching a fresh megabyte-sized vector costs page faults); the
+  // caller's share goes straight into it, the workers' shares are moved in
+  // after.
+  std::vector<Entry> out;
+  auto share = [&](size_t t) {
+    if (t == 0) {
+      out.resize(n);
+      ranges[0].out = out.data();
     }
-  }
+    StatmountAll(&ranges[t]);
+  };
+  mountinfo_internal::RunOnThreads(threads, share);
   for (const StatmountRange<Entry>& r : ranges) {
     if (r.err != 0) return StatmountError(r.err, r.ids[r.failed], r.problem);
   }
