@@ -31,12 +31,15 @@ using live_internal::SbState;
 
 absl::StatusOr<std::unique_ptr<LiveMountTable>> LiveMountTable::Open(
     const LiveTableOptions& options) {
-  if (options.pid < 0) {
+  if (options.pid < 0 || options.max_threads < 0) {
+    bool pid = options.pid < 0;
     OpError e;
     e.operation = "live_table";
     e.stage = Stage::kBadArgument;
-    e.value = absl::StrCat(options.pid);
-    return MakeOpError(e, absl::StrCat("live_table: bad pid ", options.pid));
+    e.value = absl::StrCat(pid ? options.pid : options.max_threads);
+    return MakeOpError(
+        e, absl::StrCat("live_table: ", pid ? "bad pid " : "bad max_threads ",
+                        e.value));
   }
   auto s = std::make_unique<State>();
   s->options = options;
@@ -96,6 +99,7 @@ absl::StatusOr<std::unique_ptr<LiveMountTable>> LiveMountTable::Open(
   }
   ListOptions lo;
   lo.pid = options.pid;
+  lo.max_threads = options.max_threads;
   ASSIGN_OR_RETURN(s->listing, ListMounts(lo));
   s->next_sweep = absl::Now() + options.sweep_interval;
   return std::unique_ptr<LiveMountTable>(new LiveMountTable(std::move(s)));
@@ -114,6 +118,7 @@ absl::StatusOr<std::vector<MountChange>> LiveMountTable::Refresh(
       return std::vector<MountChange>{};
     ListOptions lo;
     lo.pid = s.options.pid;
+    lo.max_threads = s.options.max_threads;
     ++s.stats.relists;
     absl::StatusOr<std::vector<MountInfo>> t = ListMounts(lo);
     if (!t.ok()) {

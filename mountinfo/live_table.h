@@ -22,13 +22,16 @@
 //     mount points moved with it) are re-read too;
 //   - poll(2) POLLPRI on the namespace's mountinfo file fires on every
 //     mount, unmount, move and remount ("something changed"): remounts are
-//     the one kind fanotify does not name, so a poke triggers the sweep
-//     below (SweepPolicy says when exactly);
+//     the one kind fanotify does not name, so a poke that no event explains
+//     triggers the sweep below (SweepPolicy says when exactly);
 //   - the sweep: one numeric-only statmount(2) per mount (STATMOUNT_MNT_BASIC
 //     | STATMOUNT_SB_BASIC: attributes, propagation, peer group, master,
-//     superblock flags; no strings), plus the superblock options
+//     superblock flags; no strings), spread over threads
+//     (LiveTableOptions::max_threads), plus the superblock options
 //     (STATMOUNT_MNT_OPTS) of one mount per superblock; only mounts that
-//     differ are re-read with their strings.
+//     differ are re-read with their strings. No kernel interface names a
+//     remounted mount (6.18), so a sweep costs one system call per mount:
+//     about a third of a full listing (docs/performance.md).
 // After any change the slaves whose propagate_from the full listing would
 // compute are re-read the way ListMounts() does (statmount.h).
 //
@@ -77,18 +80,23 @@
 
 namespace linx {
 
-// When a poke of the mountinfo poll makes Refresh() sweep.
+// When a poke of the mountinfo poll makes Refresh() sweep. The poll says
+// only that the namespace's event counter moved since the last poll, and
+// every attach, detach, move and remount moves it: a poke that came with
+// fanotify events cannot say whether a remount came with them too.
 enum class SweepPolicy {
-  // Every poke sweeps: exact for every change the kernel notifies in this
-  // namespace (attach, detach, move, remount), whatever mix of them
-  // happened since the last Refresh(). Cost after one mount or umount:
-  // events plus one numeric statmount per mount.
-  kOnPoke,
   // A poke sweeps only when no attach/detach event arrived with it (a
-  // remount alone). Cost after one mount or umount: its events only. A
-  // remount made in the same Refresh() window as an attach or detach is
-  // found at the next sweep (sweep_interval or force_sweep), not at once.
+  // remount alone). Cost after one mount or umount: its events only. Exact
+  // at every Refresh() for attach, detach and move, and for a remount in a
+  // window with no attach or detach; a remount made in the same Refresh()
+  // window as an attach or detach is found by the next sweep (within
+  // sweep_interval, or force_sweep), like a propagation change.
   kOnUnexplainedPoke,
+  // Every poke sweeps: exact at every Refresh() for every change the kernel
+  // notifies in this namespace (attach, detach, move, remount), whatever
+  // mix of them happened since the last Refresh(). Cost after one mount or
+  // umount: its events plus one numeric statmount per mount (the sweep).
+  kOnPoke,
 };
 
 struct LiveTableOptions {
@@ -99,11 +107,20 @@ struct LiveTableOptions {
   // Use fanotify mount events and statmount where the kernel has them;
   // false: always re-list (the fallback, for tests and comparison).
   bool use_events = true;
-  SweepPolicy sweep_policy = SweepPolicy::kOnPoke;
+  // The default costs what changed after a mount or umount; kOnPoke buys
+  // at-once exactness for a remount that shares a window with an attach or
+  // detach at the cost of a sweep per mount or umount.
+  SweepPolicy sweep_policy = SweepPolicy::kOnUnexplainedPoke;
   // Sweep at least this often (measured between Refresh() calls), to find
-  // propagation changes. absl::ZeroDuration(): every Refresh() sweeps.
-  // absl::InfiniteDuration(): only pokes and force_sweep do.
+  // propagation changes and remounts deferred by kOnUnexplainedPoke.
+  // absl::ZeroDuration(): every Refresh() sweeps. absl::InfiniteDuration():
+  // only pokes and force_sweep do.
   absl::Duration sweep_interval = absl::Seconds(1);
+  // Threads for a sweep and a full listing, as ListOptions::max_threads: 0
+  // the CPUs this thread may run on (at most 4), never fewer than 256
+  // mounts a thread; the threads are created and joined within the call,
+  // with asynchronous signals blocked. Negative: kInvalidArgument.
+  int max_threads = 0;
 };
 
 class LiveMountTable {
@@ -115,11 +132,11 @@ class LiveMountTable {
 
   // Opens the namespace's mountinfo file (for the poll), the fanotify group
   // (Mode::kEvents only) and takes the first full listing.
-  // Errors: pid < 0 → kInvalidArgument (operation "live_table", stage
-  // bad_argument); opening /proc/<pid>/mountinfo → stage open_ns (ENOENT →
-  // kNotFound, EACCES → kPermissionDenied); the first listing's errors
-  // (see ListMounts). fanotify being unavailable is not an error: the table
-  // runs in Mode::kRelist.
+  // Errors: pid < 0 or max_threads < 0 → kInvalidArgument (operation
+  // "live_table", stage bad_argument); opening /proc/<pid>/mountinfo → stage
+  // open_ns (ENOENT → kNotFound, EACCES → kPermissionDenied); the first
+  // listing's errors (see ListMounts). fanotify being unavailable is not an
+  // error: the table runs in Mode::kRelist.
   static absl::StatusOr<std::unique_ptr<LiveMountTable>> Open(
       const LiveTableOptions& options = {});
 

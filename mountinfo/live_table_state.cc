@@ -23,6 +23,7 @@
 #include "base/status.h"
 #include "base/unique_fd.h"
 #include "mountinfo/internal/kernel.h"
+#include "mountinfo/internal/parallel.h"
 #include "mountinfo/live_table.h"
 #include "mountinfo/statmount.h"
 
@@ -96,10 +97,23 @@ bool LiveMountTable::State::PollPoked() {
 
 absl::StatusOr<std::map<uint64_t, Rec>> LiveMountTable::State::FullListing() {
   ASSIGN_OR_RETURN(std::vector<uint64_t> ids, ListMountIds(ns_id));
+  size_t n = ids.size();
+  std::vector<absl::StatusOr<std::optional<Rec>>> recs(n);
+  size_t threads = mountinfo_internal::ThreadsFor(n, options.max_threads);
+  auto share = [&](size_t t) {
+    std::vector<uint64_t> reply;
+    for (size_t i = n * t / threads, e = n * (t + 1) / threads; i < e; ++i) {
+      recs[i] = FetchInto(ids[i], ns_id, false, &reply);
+      if (!recs[i].ok()) return;
+    }
+  };
+  mountinfo_internal::RunOnThreads(threads, share);
+  stats.statmounts += n;
   std::map<uint64_t, Rec> out;
-  for (uint64_t id : ids) {
-    ASSIGN_OR_RETURN(std::optional<Rec> r, Fetch(id, false));
-    if (r) out.emplace_hint(out.end(), id, std::move(*r));
+  for (size_t i = 0; i < n; ++i) {
+    // A share stops at its first failure; the first by ID order wins.
+    if (!recs[i].ok()) return recs[i].status();
+    if (*recs[i]) out.emplace_hint(out.end(), ids[i], std::move(**recs[i]));
   }
   return out;
 }
@@ -180,19 +194,44 @@ absl::Status LiveMountTable::State::Sweep() {
   ++stats.sweeps;
   constexpr uint64_t kNumericMask =
       kabi::kStatmountSbBasic | kabi::kStatmountMntBasic;
+  // One numeric statmount(2) per mount, spread over threads (the kernel's
+  // cost per call is the whole sweep; mountinfo_internal::RunOnThreads).
+  struct Probe {
+    Numeric num;
+    int err = 0;
+  };
+  std::vector<uint64_t> ids;
+  ids.reserve(table.size());
+  for (const auto& [id, rec] : table) ids.push_back(id);
+  size_t n = ids.size();
+  std::vector<Probe> probes(n);
+  size_t threads = mountinfo_internal::ThreadsFor(n, options.max_threads);
+  auto share = [&](size_t t) {
+    std::vector<uint64_t> reply;
+    for (size_t i = n * t / threads, e = n * (t + 1) / threads; i < e; ++i) {
+      probes[i].err = StatmountInto(ids[i], ns_id, kNumericMask, &reply);
+      if (probes[i].err == 0) {
+        probes[i].num =
+            NumericOf(reinterpret_cast<const kabi::Statmount*>(reply.data()));
+      }
+    }
+  };
+  mountinfo_internal::RunOnThreads(threads, share);
+
   std::vector<uint64_t> differ;
   std::vector<uint64_t> gone;
   absl::flat_hash_map<uint64_t, bool> sb_differs;  // dev → remounted
+  size_t i = 0;
   for (const auto& [id, rec] : table) {
-    int err = Statmount(id, kNumericMask);
-    if (err == ENOENT) {
+    const Probe& probe = probes[i++];
+    if (probe.err == ENOENT) {
       gone.push_back(id);
       continue;
     }
-    if (err != 0) {
-      return LiveError(Stage::kRead, err, absl::StrCat("statmount ", id));
+    if (probe.err != 0) {
+      return LiveError(Stage::kRead, probe.err, absl::StrCat("statmount ", id));
     }
-    if (NumericOf(Reply()) != rec.num) {
+    if (probe.num != rec.num) {
       differ.push_back(id);
       continue;
     }
@@ -201,7 +240,8 @@ absl::Status LiveMountTable::State::Sweep() {
     if (sb == sb_differs.end()) {
       // One mount per superblock: its options (a remount of the superblock
       // that changes no flag, such as tmpfs size=, shows only here).
-      err = Statmount(id, kabi::kStatmountSbBasic | kabi::kStatmountMntOpts);
+      int err =
+          Statmount(id, kabi::kStatmountSbBasic | kabi::kStatmountMntOpts);
       if (err == ENOENT) {
         gone.push_back(id);
         continue;

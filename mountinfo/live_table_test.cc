@@ -311,12 +311,13 @@ TEST(LiveMountTableTest, MovedMountTakesItsDescendantsAlong) {
 }
 
 // Every kind of change the kernel notifies, in bursts of up to 8 between
-// Refresh() calls, no periodic sweep: the events and the poke alone keep
-// the table exact.
+// Refresh() calls, no periodic sweep: under kOnPoke the events and the poke
+// alone keep the table exact.
 TEST(LiveMountTableTest, PropertyEventsAndPokesKeepTheTableExact) {
   LINX_LIVE_REQUIRE_EVENTS();
   LiveTableOptions o;
   o.sweep_interval = absl::InfiniteDuration();
+  o.sweep_policy = SweepPolicy::kOnPoke;
   ASSERT_OK_AND_ASSIGN(auto live, LiveMountTable::Open(o));
   ASSERT_EQ(live->mode(), LiveMountTable::Mode::kEvents);
   for (uint32_t seed : {1u, 2u, 3u}) {
@@ -365,18 +366,176 @@ TEST(LiveMountTableTest, PropertyWithPropagationChangesWhenSweeping) {
   EXPECT_EQ(live->stats().relists, 0u);
 }
 
-// One operation per Refresh() under kOnUnexplainedPoke (the cheap policy):
-// exact too, as long as no remount shares a window with an attach/detach.
-TEST(LiveMountTableTest, PropertyOneChangePerRefreshWithCheapPolicy) {
+// One operation per Refresh() under the default policy
+// (kOnUnexplainedPoke): exact at every Refresh() too, since no remount
+// shares a window with an attach/detach.
+TEST(LiveMountTableTest, PropertyOneChangePerRefreshWithTheDefaultPolicy) {
   LINX_LIVE_REQUIRE_EVENTS();
   std::string base = MakeBase("live-cheap");
   LiveTableOptions o;
   o.sweep_interval = absl::InfiniteDuration();
-  o.sweep_policy = SweepPolicy::kOnUnexplainedPoke;
+  ASSERT_EQ(o.sweep_policy, SweepPolicy::kOnUnexplainedPoke);
   ASSERT_OK_AND_ASSIGN(auto live, LiveMountTable::Open(o));
   Mutator mut(base, 21, /*propagation=*/false);
   RunProperty(live.get(), &mut, 300, 1, 21);
   ::umount2(base.c_str(), MNT_DETACH);
+}
+
+// What the default policy guarantees for bursts that mix remounts with
+// attaches and detaches: after every Refresh() the same mounts with the same
+// parents, mount points and roots as a fresh listing (attach, detach and
+// move are always exact), and after a sweep everything; the diffs always
+// turn the previous table into the current one.
+TEST(LiveMountTableTest, PropertyDefaultPolicyInBurstsIsExactAfterASweep) {
+  LINX_LIVE_REQUIRE_EVENTS();
+  std::string base = MakeBase("live-burst");
+  LiveTableOptions o;
+  o.sweep_interval = absl::InfiniteDuration();
+  ASSERT_OK_AND_ASSIGN(auto live, LiveMountTable::Open(o));
+  Mutator mut(base, 31, /*propagation=*/false);
+  std::mt19937 rng(31);
+  std::vector<MountInfo> prev = live->mounts();
+  auto shape = [](const std::vector<MountInfo>& t) {
+    std::vector<std::string> out;
+    for (const MountInfo& m : t) {
+      out.push_back(absl::StrCat(m.id, " ", m.parent_id, " ", m.target, " ",
+                                 m.root, " ", m.fstype, " ", m.source));
+    }
+    return out;
+  };
+  uint64_t sweeps_before = live->stats().sweeps;
+  for (int round = 0; round < 150; ++round) {
+    int n = 1 + static_cast<int>(rng() % 8);
+    std::string did;
+    for (int i = 0; i < n; ++i) absl::StrAppend(&did, mut.Step(), "\n");
+    bool sweep = round % 5 == 4;
+    ASSERT_OK_AND_ASSIGN(std::vector<MountChange> d, live->Refresh(sweep));
+    std::vector<MountInfo> now = live->mounts();
+    std::vector<MountInfo> want = Fresh(ListBackend::kStatmount);
+    if (sweep) {
+      ASSERT_EQ(now, want) << "round " << round << " after:\n" << did;
+    } else {
+      ASSERT_EQ(shape(now), shape(want)) << "round " << round << " after:\n"
+                                         << did;
+    }
+    ASSERT_EQ(SortedById(Apply(prev, d)), SortedById(now)) << "round " << round;
+    prev = std::move(now);
+  }
+  for (int kind : {0, 2, 3, 4, 5, 6}) EXPECT_GT(mut.Succeeded(kind), 0) << kind;
+  EXPECT_GE(live->stats().sweeps - sweeps_before, 30u);
+  ::umount2(base.c_str(), MNT_DETACH);
+}
+
+// A remount in the same window as a mount: kOnPoke reports both at once;
+// the default reports the mount at once and the remount by the next
+// periodic sweep (sweep_interval), never later.
+TEST(LiveMountTableTest, RemountBesideAMountIsFoundByTheNextSweep) {
+  LINX_LIVE_REQUIRE_EVENTS();
+  std::string base = MakeBase("live-beside");
+  for (SweepPolicy policy :
+       {SweepPolicy::kOnPoke, SweepPolicy::kOnUnexplainedPoke}) {
+    bool exact = policy == SweepPolicy::kOnPoke;
+    SCOPED_TRACE(exact ? "kOnPoke" : "kOnUnexplainedPoke");
+    std::string a = base + "/d6", b = base + "/d7";
+    ASSERT_EQ(::mount("beside-b", b.c_str(), "tmpfs", 0, "size=64k"), 0);
+    LiveTableOptions o;
+    o.sweep_policy = policy;
+    o.sweep_interval = absl::Milliseconds(300);
+    ASSERT_OK_AND_ASSIGN(auto live, LiveMountTable::Open(o));
+    ASSERT_EQ(::mount("beside-a", a.c_str(), "tmpfs", 0, "size=64k"), 0);
+    ASSERT_EQ(::mount(nullptr, b.c_str(), nullptr,
+                      MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr),
+              0);
+    ASSERT_OK_AND_ASSIGN(std::vector<MountChange> d, live->Refresh());
+    // Opening the table and the first Refresh() took well under 300 ms
+    // unless the machine stalled; then the periodic sweep ran already.
+    bool swept = live->stats().sweeps > 0;
+    ASSERT_EQ(d.size(), exact || swept ? 2u : 1u);
+    // Added and changed mounts come in table order (b is older than a).
+    const MountChange& added = d.back();
+    EXPECT_EQ(added.kind, MountChange::Kind::kAdded);
+    EXPECT_EQ(added.after.target, a);
+    if (d.size() == 2) {
+      EXPECT_EQ(d[0].kind, MountChange::Kind::kChanged);
+      EXPECT_EQ(d[0].after.target, b);
+    }
+    if (exact) {
+      EXPECT_EQ(live->mounts(), Fresh(ListBackend::kStatmount));
+    }
+    // Wait() returns when the sweep is due; the Refresh() after it is exact.
+    absl::Time t0 = absl::Now();
+    ASSERT_OK(live->Wait(absl::Seconds(10)));
+    EXPECT_LT(absl::Now() - t0, absl::Seconds(5));
+    ASSERT_OK_AND_ASSIGN(std::vector<MountChange> d2, live->Refresh());
+    if (!exact && !swept) {
+      ASSERT_EQ(d2.size(), 1u);
+      EXPECT_EQ(d2[0].kind, MountChange::Kind::kChanged);
+      EXPECT_EQ(d2[0].after.target, b);
+      EXPECT_EQ(d2[0].after.vfs_options.substr(0, 2), "ro");
+    }
+    EXPECT_EQ(live->mounts(), Fresh(ListBackend::kStatmount));
+    ASSERT_EQ(::umount2(a.c_str(), 0), 0);
+    ASSERT_EQ(::umount2(b.c_str(), 0), 0);
+  }
+  ::umount2(base.c_str(), MNT_DETACH);
+}
+
+// A table of 600+ mounts, so the sweep and the full listing run on several
+// threads (never fewer than 256 mounts a thread): remounts of binds and of
+// the superblock, umounts, all found by a forced sweep, on any thread count.
+TEST(LiveMountTableTest, SweepOnSeveralThreadsFindsEveryRemount) {
+  LINX_LIVE_REQUIRE_EVENTS();
+  std::string base = MakeBase("live-threads");
+  std::string src = base + "/d8";
+  ASSERT_EQ(::mount("threads", src.c_str(), "tmpfs", 0, "size=1m"), 0);
+  std::vector<std::string> binds;
+  for (int i = 0; i < 600; ++i) {
+    std::string d = absl::StrCat(src, "/b", i);
+    ASSERT_EQ(::mkdir(d.c_str(), 0755), 0);
+    binds.push_back(d);
+  }
+  for (const std::string& d : binds) {
+    ASSERT_EQ(::mount(src.c_str(), d.c_str(), nullptr, MS_BIND, nullptr), 0)
+        << d;
+  }
+  for (int threads : {1, 3, 0}) {
+    SCOPED_TRACE(threads);
+    LiveTableOptions o;
+    o.sweep_interval = absl::InfiniteDuration();
+    o.max_threads = threads;
+    ASSERT_OK_AND_ASSIGN(auto live, LiveMountTable::Open(o));
+    EXPECT_EQ(live->mounts(), Fresh(ListBackend::kStatmount));
+    std::mt19937 rng(61 + threads);
+    std::vector<MountInfo> prev = live->mounts();
+    for (int round = 0; round < 10; ++round) {
+      for (int i = 0; i < 10; ++i) {
+        const std::string& d = binds[rng() % binds.size()];
+        unsigned long f = MS_REMOUNT | MS_BIND;
+        if (rng() % 2) f |= MS_RDONLY;
+        if (rng() % 2) f |= MS_NOEXEC;
+        ::mount(nullptr, d.c_str(), nullptr, f, nullptr);
+      }
+      if (round % 3 == 0) {
+        std::string data = absl::StrCat("size=", 1024 + round, "k");
+        ASSERT_EQ(
+            ::mount(nullptr, src.c_str(), nullptr, MS_REMOUNT, data.c_str()),
+            0);
+      }
+      ASSERT_OK_AND_ASSIGN(std::vector<MountChange> d, live->Refresh(true));
+      std::vector<MountInfo> now = live->mounts();
+      ASSERT_EQ(now, Fresh(ListBackend::kStatmount)) << "round " << round;
+      ASSERT_EQ(SortedById(Apply(prev, d)), SortedById(now));
+      prev = std::move(now);
+    }
+  }
+  ::umount2(base.c_str(), MNT_DETACH);
+}
+
+TEST(LiveMountTableTest, NegativeMaxThreadsIsBadArgument) {
+  LiveTableOptions o;
+  o.max_threads = -1;
+  EXPECT_THAT(LiveMountTable::Open(o),
+              ::linx::testing::StageIs(Stage::kBadArgument));
 }
 
 // More events than the fanotify queue holds (16384 by default): the
@@ -386,6 +545,7 @@ TEST(LiveMountTableTest, QueueOverflowFallsBackToAFullRelist) {
   std::string base = MakeBase("live-overflow");
   LiveTableOptions o;
   o.sweep_interval = absl::InfiniteDuration();
+  o.sweep_policy = SweepPolicy::kOnPoke;  // the bursts below mix remounts
   ASSERT_OK_AND_ASSIGN(auto live, LiveMountTable::Open(o));
   std::vector<MountInfo> prev = live->mounts();
   std::string dir = base + "/d3";
@@ -432,6 +592,7 @@ TEST(LiveMountTableTest, PropertyInAParkedChildsNamespace) {
   LiveTableOptions o;
   o.pid = child->pid();
   o.sweep_interval = absl::InfiniteDuration();
+  o.sweep_policy = SweepPolicy::kOnPoke;  // bursts mix remounts and mounts
   ASSERT_OK_AND_ASSIGN(auto live, LiveMountTable::Open(o));
   EXPECT_EQ(live->mode(), LiveMountTable::Mode::kEvents);
   ASSERT_OK_AND_ASSIGN(Namespace ns, Namespace::Pid(child->pid()));

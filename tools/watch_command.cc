@@ -44,7 +44,9 @@ constexpr char kUsage[] =
     "  --diff           keep a live table (LiveMountTable): each change\n"
     "                   costs one statmount per mount it names instead of\n"
     "                   a full re-read; --rescan is then the interval of\n"
-    "                   the numeric sweep; --backend does not apply\n"
+    "                   the numeric sweep, which also reports a remount\n"
+    "                   made together with a mount or umount; --backend\n"
+    "                   does not apply\n"
     "  --help           this text\n"
     "\n"
     "Exit status: 0 success, 1 failure or --count not reached, 2 usage.\n";

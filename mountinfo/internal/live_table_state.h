@@ -4,7 +4,9 @@
 #ifndef LINX_MOUNTINFO_INTERNAL_LIVE_TABLE_STATE_H_
 #define LINX_MOUNTINFO_INTERNAL_LIVE_TABLE_STATE_H_
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
@@ -76,17 +78,85 @@ struct SbState {
   }
 };
 
+// One statmount(2) of mount `id` (in namespace `ns_id`, 0: the calling
+// thread's) with `mask` into `*buf`, grown on EOVERFLOW: 0, ENOENT (gone),
+// or another errno. `*buf` is the caller's, so threads can call it at once.
+inline int StatmountInto(uint64_t id, uint64_t ns_id, uint64_t mask,
+                         std::vector<uint64_t>* buf) {
+  if (buf->size() < 1024) buf->resize(1024);
+  kabi::MntIdReq req;
+  req.size = ns_id != 0 ? kabi::kMntIdReqSizeVer1 : kabi::kMntIdReqSizeVer0;
+  req.mnt_id = id;
+  req.param = mask;
+  req.mnt_ns_id = ns_id;
+  for (;;) {
+    auto* sm = reinterpret_cast<kabi::Statmount*>(buf->data());
+    if (kabi::SysStatmount(&req, sm, buf->size() * sizeof(uint64_t), 0) == 0) {
+      return 0;
+    }
+    int err = errno;
+    if (err != EOVERFLOW || buf->size() >= (size_t{1} << 24)) return err;
+    buf->resize(buf->size() * 2);
+  }
+}
+
 struct Rec {
   MountInfo info;
   Numeric num;
   SbState sb;
 };
 
+// The superblock part of a statmount(2) reply in `buf` (asked with
+// SB_BASIC | MNT_OPTS).
+inline SbState SbOfReply(const std::vector<uint64_t>& buf) {
+  const auto* sm = reinterpret_cast<const kabi::Statmount*>(buf.data());
+  SbState s;
+  s.flags = sm->sb_flags;
+  if ((sm->mask & kabi::kStatmountMntOpts) &&
+      sm->mnt_opts < buf.size() * sizeof(uint64_t) - sizeof(*sm)) {
+    const char* p =
+        reinterpret_cast<const char*>(sm) + sizeof(*sm) + sm->mnt_opts;
+    size_t room = buf.size() * sizeof(uint64_t) - sizeof(*sm) - sm->mnt_opts;
+    s.opts.assign(p, strnlen(p, room));
+  }
+  return s;
+}
+
+// Reads mount `id` (namespace `ns_id`, 0: the calling thread's) in full
+// with the reply buffer `*buf`: nullopt when it is gone. Threads may call
+// it at once, each with its own buffer.
+inline absl::StatusOr<std::optional<Rec>> FetchInto(
+    uint64_t id, uint64_t ns_id, bool with_propagate_from,
+    std::vector<uint64_t>* buf) {
+  uint64_t mask = kabi::kStatmountMountInfoMask;
+  if (with_propagate_from) mask |= kabi::kStatmountPropagateFrom;
+  int err = StatmountInto(id, ns_id, mask, buf);
+  if (err == ENOENT) return std::optional<Rec>();
+  if (err != 0) {
+    return LiveError(Stage::kRead, err, absl::StrCat("statmount ", id));
+  }
+  absl::StatusOr<StatmountEntry> e = ParseStatmount(
+      absl::string_view(reinterpret_cast<const char*>(buf->data()),
+                        buf->size() * sizeof(uint64_t)));
+  if (!e.ok()) {
+    return LiveError(
+        Stage::kRead, EBADMSG,
+        absl::StrCat("statmount ", id, ": ", e.status().message()));
+  }
+  Rec r;
+  r.info = std::move(e->info);
+  r.num = NumericOf(reinterpret_cast<const kabi::Statmount*>(buf->data()));
+  r.sb = SbOfReply(*buf);
+  return std::optional<Rec>(std::move(r));
+}
+
 }  // namespace live_internal
 
 using live_internal::DevOf;
+using live_internal::FetchInto;
 using live_internal::LiveError;
 using live_internal::NumericOf;
+using live_internal::StatmountInto;
 
 struct LiveMountTable::State {
   using Rec = live_internal::Rec;
@@ -183,65 +253,19 @@ struct LiveMountTable::State {
   // One statmount(2) of `id` into `buf` with `mask`: 0, ENOENT (gone), or
   // another errno.
   int Statmount(uint64_t id, uint64_t mask) {
-    if (buf.size() < 1024) buf.resize(1024);
-    kabi::MntIdReq req;
-    req.size = ns_id != 0 ? kabi::kMntIdReqSizeVer1 : kabi::kMntIdReqSizeVer0;
-    req.mnt_id = id;
-    req.param = mask;
-    req.mnt_ns_id = ns_id;
-    for (;;) {
-      auto* sm = reinterpret_cast<kabi::Statmount*>(buf.data());
-      if (kabi::SysStatmount(&req, sm, buf.size() * sizeof(uint64_t), 0) == 0) {
-        return 0;
-      }
-      int err = errno;
-      if (err != EOVERFLOW || buf.size() >= (size_t{1} << 24)) return err;
-      buf.resize(buf.size() * 2);
-    }
+    return StatmountInto(id, ns_id, mask, &buf);
   }
 
   const kabi::Statmount* Reply() const {
     return reinterpret_cast<const kabi::Statmount*>(buf.data());
   }
-
-  // The superblock part of the last reply (mask had SB_BASIC | MNT_OPTS).
-  SbState SbOfReply() const {
-    const kabi::Statmount* sm = Reply();
-    SbState s;
-    s.flags = sm->sb_flags;
-    if ((sm->mask & kabi::kStatmountMntOpts) &&
-        sm->mnt_opts < buf.size() * sizeof(uint64_t) - sizeof(*sm)) {
-      const char* p =
-          reinterpret_cast<const char*>(sm) + sizeof(*sm) + sm->mnt_opts;
-      size_t room = buf.size() * sizeof(uint64_t) - sizeof(*sm) - sm->mnt_opts;
-      s.opts.assign(p, strnlen(p, room));
-    }
-    return s;
-  }
+  SbState SbOfReply() const { return live_internal::SbOfReply(buf); }
 
   // Reads mount `id` in full. nullopt when it is gone.
   absl::StatusOr<std::optional<Rec>> Fetch(uint64_t id,
                                            bool with_propagate_from) {
-    uint64_t mask = kabi::kStatmountMountInfoMask;
-    if (with_propagate_from) mask |= kabi::kStatmountPropagateFrom;
     ++stats.statmounts;
-    int err = Statmount(id, mask);
-    if (err == ENOENT) return std::optional<Rec>();
-    if (err != 0)
-      return LiveError(Stage::kRead, err, absl::StrCat("statmount ", id));
-    absl::StatusOr<StatmountEntry> e = ParseStatmount(
-        absl::string_view(reinterpret_cast<const char*>(buf.data()),
-                          buf.size() * sizeof(uint64_t)));
-    if (!e.ok()) {
-      return LiveError(
-          Stage::kRead, EBADMSG,
-          absl::StrCat("statmount ", id, ": ", e.status().message()));
-    }
-    Rec r;
-    r.info = std::move(e->info);
-    r.num = NumericOf(Reply());
-    r.sb = SbOfReply();
-    return std::optional<Rec>(std::move(r));
+    return FetchInto(id, ns_id, with_propagate_from, &buf);
   }
 
   // Re-reads `id` and stores what the kernel says now (erasing it if gone).
