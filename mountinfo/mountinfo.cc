@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
@@ -41,13 +42,14 @@ constexpr ByteClasses kClasses;
 
 inline bool IsSep(char c) { return c == ' ' || c == '\t'; }
 
-// Advances `q` past ordinary bytes (class 0) and returns the first byte of
-// another class. Every special byte is <= 0x20 or a backslash, so SSE2
-// tests 16 bytes at a time for "unsigned <= 0x20 or '\\'" and lets the
-// class table settle the rare false positive (another control byte). The
-// 16-byte loads stay below `limit`, the end of the text, which ends in a
-// stop byte ('\n', or the arena's terminating NUL) for the byte loop.
-inline char* SkipOrdinary(char* q, const char* limit) {
+// Advances `q` to the first byte that may be special: unsigned <= 0x20 or
+// a backslash (every special byte — space, tab, '\n', '\r', NUL, '\\' — is
+// one of those). SSE2 tests 16 bytes at a time; the caller settles the
+// rare candidate of class 0 (another control byte) with the class table it
+// reads anyway. The 16-byte loads stay below `limit`, the end of the text,
+// which ends in a stop byte ('\n', or the arena's terminating NUL) for the
+// byte loop.
+inline char* SkipToCandidate(char* q, const char* limit) {
 #if defined(__SSE2__)
   const __m128i space = _mm_set1_epi8(0x20);
   const __m128i backslash = _mm_set1_epi8('\\');
@@ -56,15 +58,11 @@ inline char* SkipOrdinary(char* q, const char* limit) {
     __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, space), v);
     __m128i hit = _mm_or_si128(low, _mm_cmpeq_epi8(v, backslash));
     unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
-    while (mask != 0) {
-      char* c = q + __builtin_ctz(mask);
-      if (kClasses.c[static_cast<unsigned char>(*c)] != 0) return c;
-      mask &= mask - 1;
-    }
+    if (mask != 0) return q + __builtin_ctz(mask);
     q += 16;
   }
 #endif
-  while (kClasses.c[static_cast<unsigned char>(*q)] == 0) ++q;
+  while (static_cast<unsigned char>(*q) > 0x20 && *q != '\\') ++q;
   return q;
 }
 inline bool IsOctal(char c) { return c >= '0' && c <= '7'; }
@@ -131,52 +129,79 @@ struct LineError {
   std::string reason;
 };
 
-// Parses one line [b, e) (no '\n', trailing '\r' already dropped, not blank,
-// not a comment) in place. On success fills *m (optional_fields left empty;
-// their views are appended to *opts and counted in *nopts).
-bool ParseLine(char* b, char* e, const char* limit, MountEntry* m,
-               std::vector<absl::string_view>* opts, size_t* nopts,
-               LineError* err) {
+// Where a line ends: at '\n', at "\r\n" (the '\r' is dropped), or at the
+// end of the text (`end`, the arena's terminating NUL), where a lone '\r'
+// is dropped too. Every line-end byte is a SkipToCandidate stop.
+inline bool AtLineEnd(const char* q, const char* end) {
+  return *q == '\n' || q == end ||
+         (*q == '\r' && (q[1] == '\n' || q + 1 == end));
+}
+
+// Advances past the rest of a line from `q`: returns the start of the next
+// line (or `end`). For skipped lines (blank, comment, malformed).
+inline char* NextLine(char* q, char* end) {
+  char* nl = static_cast<char*>(std::memchr(q, '\n', end - q));
+  return nl ? nl + 1 : end;
+}
+
+// Parses one line starting at `b` (not blank, not a comment) in place, up
+// to its end (AtLineEnd), which it finds itself: every scan stops at the
+// line-end bytes, so the line is read once. On success fills *m
+// (optional_fields left empty; their views are appended to *opts and
+// counted in *nopts). Sets *far to how far its scans got: the line end on
+// success.
+bool ParseLineBody(char* b, char* end, MountEntry* m,
+                   std::vector<absl::string_view>* opts, size_t* nopts,
+                   char** far, LineError* err) {
   char* p = b;
   bool padded = false;
   // Leading blanks are column padding.
   if (IsSep(*p)) {
     padded = true;
-    while (p < e && IsSep(*p)) ++p;
+    while (IsSep(*p)) ++p;
   }
 
   // Scans the token starting at p; returns its end and whether it has a
-  // backslash. NUL → error.
-  auto scan = [&](MountInfoField f, char** tok_end, bool* has_bs) -> bool {
-    // The scan needs no bounds check per byte: every line ends at a '\n' or
-    // at the arena's terminating NUL, both stop bytes.
+  // backslash. NUL (but the text's end) → error.
+  auto scan = [&](MountInfoField f, char** tok_end, bool* has_bs)
+                  ABSL_ATTRIBUTE_ALWAYS_INLINE -> bool {
+    // No bounds check per byte: the text ends at the arena's terminating
+    // NUL, a stop byte.
     char* q = p;
     bool bs = false;
     for (;;) {
-      q = SkipOrdinary(q, limit);
-      if (q >= e) {
-        q = e;
-        break;
-      }
+      q = SkipToCandidate(q, end);
       unsigned char cls = kClasses.c[static_cast<unsigned char>(*q)];
+      if (cls == 0) {  // another control byte: part of the token
+        ++q;
+        continue;
+      }
       if (cls == 1) break;
+      if (cls == 4) {
+        if (AtLineEnd(q, end)) break;
+        ++q;  // a '\r' inside the line
+        continue;
+      }
       if (cls == 3) {
+        if (q == end) break;
+        *far = q;
         err->field = f;
         err->reason = "contains a NUL byte";
         return false;
       }
-      bs |= cls == 2;  // a backslash; cls 4 is a '\r' inside the line
+      bs = true;  // cls 2, a backslash
       ++q;
     }
+    *far = q;
     *tok_end = q;
     *has_bs = bs;
     return true;
   };
   // Skips the separator after a token. In kernel format exactly one space;
   // a longer run or a tab marks the line as padded (accepted).
-  auto skip_sep = [&]() {
+  auto skip_sep = [&]() ABSL_ATTRIBUTE_ALWAYS_INLINE {
     char* s = p;
-    while (p < e && IsSep(*p)) ++p;
+    while (IsSep(*p)) ++p;
     if (p - s != 1 || *s != ' ') padded = true;
   };
   auto missing = [&](MountInfoField f) {
@@ -184,11 +209,14 @@ bool ParseLine(char* b, char* e, const char* limit, MountEntry* m,
     err->reason = "missing";
     return false;
   };
-  auto finish_string = [&](char* tb, char* te, bool bs) {
-    size_t n = static_cast<size_t>(te - tb);
-    if (bs) n = DecodeInPlace(tb, n);
-    return absl::string_view(tb, n);
-  };
+  auto finish_string = [&](char* tb, char* te, bool bs)
+                           ABSL_ATTRIBUTE_ALWAYS_INLINE {
+                             size_t n = static_cast<size_t>(te - tb);
+                             if (bs) n = DecodeInPlace(tb, n);
+                             return absl::string_view(tb, n);
+                           };
+  auto at_end = [&]()
+                    ABSL_ATTRIBUTE_ALWAYS_INLINE { return AtLineEnd(p, end); };
 
   char* te;
   bool bs;
@@ -197,7 +225,7 @@ bool ParseLine(char* b, char* e, const char* limit, MountEntry* m,
   // (1) mount ID, (2) parent ID.
   for (MountInfoField f :
        {MountInfoField::kMountId, MountInfoField::kParentId}) {
-    if (p == e) return missing(f);
+    if (at_end()) return missing(f);
     if (!scan(f, &te, &bs)) return false;
     NumResult r = ParseDecimal(p, te, 0x7fffffff, &v);
     if (r != NumResult::kOk) {
@@ -213,10 +241,12 @@ bool ParseLine(char* b, char* e, const char* limit, MountEntry* m,
   }
 
   // (3) major:minor.
-  if (p == e) return missing(MountInfoField::kMajorMinor);
+  if (at_end()) return missing(MountInfoField::kMajorMinor);
   if (!scan(MountInfoField::kMajorMinor, &te, &bs)) return false;
   {
-    char* colon = static_cast<char*>(std::memchr(p, ':', te - p));
+    char* colon = p;
+    while (colon < te && *colon != ':') ++colon;
+    if (colon == te) colon = nullptr;
     uint64_t maj = 0, min = 0;
     NumResult r1 =
         colon ? ParseDecimal(p, colon, 0xffffffffu, &maj) : NumResult::kBad;
@@ -242,7 +272,7 @@ bool ParseLine(char* b, char* e, const char* limit, MountEntry* m,
                               MountInfoField::kMountPoint,
                               MountInfoField::kMountOptions};
   for (int i = 0; i < 3; ++i) {
-    if (p == e) return missing(sfields[i]);
+    if (at_end()) return missing(sfields[i]);
     if (!scan(sfields[i], &te, &bs)) return false;
     *strs[i] = finish_string(p, te, bs);
     p = te;
@@ -252,7 +282,7 @@ bool ParseLine(char* b, char* e, const char* limit, MountEntry* m,
   // (7) optional fields, up to the (8) "-" separator token.
   size_t count = 0;
   for (;;) {
-    if (p == e) {
+    if (at_end()) {
       err->field = MountInfoField::kSeparator;
       err->reason = "missing (no \" - \" after the optional fields)";
       return false;
@@ -322,44 +352,74 @@ bool ParseLine(char* b, char* e, const char* limit, MountEntry* m,
   // each is separated by exactly one space and the source may be empty
   // ("tmpfs  rw"); on a padded line runs of blanks separate and the source
   // cannot be empty.
-  auto tail_sep = [&]() {
+  auto tail_sep = [&]() ABSL_ATTRIBUTE_ALWAYS_INLINE {
     if (padded) {
-      while (p < e && IsSep(*p)) ++p;
+      while (IsSep(*p)) ++p;
     } else {
       ++p;
     }
   };
-  if (p == e) return missing(MountInfoField::kFsType);
+  if (at_end()) return missing(MountInfoField::kFsType);
   tail_sep();
-  if (p == e || IsSep(*p)) {
+  if (at_end() || IsSep(*p)) {
     err->field = MountInfoField::kFsType;
-    err->reason = p == e ? "missing" : "empty";
+    err->reason = at_end() ? "missing" : "empty";
     return false;
   }
   if (!scan(MountInfoField::kFsType, &te, &bs)) return false;
   m->fstype = finish_string(p, te, bs);
   p = te;
-  if (p == e) return missing(MountInfoField::kSource);
+  if (at_end()) return missing(MountInfoField::kSource);
   tail_sep();
-  if (p == e) return missing(MountInfoField::kSource);
+  if (at_end()) return missing(MountInfoField::kSource);
   if (!scan(MountInfoField::kSource, &te, &bs)) return false;
   char* sb = p;
   p = te;
-  if (p == e) return missing(MountInfoField::kSuperOptions);
+  if (at_end()) return missing(MountInfoField::kSuperOptions);
   m->source = finish_string(sb, te, bs);
   // The kernel always starts the super options with "rw" or "ro": blanks
   // before them are padding, and blanks alone are no super options.
-  while (p < e && IsSep(*p)) ++p;
-  if (p == e) return missing(MountInfoField::kSuperOptions);
-  // (11) is the rest of the line, raw blanks included.
-  size_t n = static_cast<size_t>(e - p);
-  if (std::memchr(p, '\0', n) != nullptr) {
+  while (IsSep(*p)) ++p;
+  if (at_end()) return missing(MountInfoField::kSuperOptions);
+  // (11) is the rest of the line, raw blanks included. It is the longest
+  // field (overlay layer lists run to kilobytes) and holds no separator, so
+  // it is searched with memchr, which runs 32 or 64 bytes a step (AVX2 /
+  // EVEX in glibc) where the token scanner stops every 16: one pass for the
+  // line end, one for NUL, and one for a backslash when decoding.
+  *far = p;
+  char* nl = static_cast<char*>(std::memchr(p, '\n', end - p));
+  char* le = nl != nullptr ? nl : end;
+  char* q = le;
+  if (q[-1] == '\r') --q;  // q > p: the field is not blank here
+  if (std::memchr(p, '\0', q - p) != nullptr) {
     err->field = MountInfoField::kSuperOptions;
     err->reason = "contains a NUL byte";
     return false;
   }
-  m->fs_options = absl::string_view(p, DecodeInPlace(p, n));
+  m->fs_options = absl::string_view(p, DecodeInPlace(p, q - p));
+  *far = le;
   return true;
+}
+
+// ParseLineBody, and where the next line starts (success or not). On
+// success the body stopped at the line end; on failure the search for it
+// resumes from where the scans got, past every byte decoded in place (an
+// "\012" decodes to a '\n').
+bool ParseLine(char* b, char* end, MountEntry* m,
+               std::vector<absl::string_view>* opts, size_t* nopts, char** next,
+               LineError* err) {
+  char* q = b;
+  bool ok = ParseLineBody(b, end, m, opts, nopts, &q, err);
+  if (!ok) {
+    *next = NextLine(q, end);
+  } else if (q == end) {
+    *next = end;
+  } else if (*q == '\n') {
+    *next = q + 1;
+  } else {  // '\r' before '\n' or before the end
+    *next = q + 1 == end ? end : q + 2;
+  }
+  return ok;
 }
 
 }  // namespace
@@ -405,13 +465,42 @@ std::vector<MountInfo> MountTable::ToMountInfos() const {
   return std::vector<MountInfo>(entries_.begin(), entries_.end());
 }
 
+namespace {
+
+// Copies `text` to the end of `*arena` (capacity reserved) 64 KiB at a
+// time, counting the '\n' of each piece while it is still in the cache:
+// one pass over the input instead of a copy and then a count.
+size_t AppendCountingLines(std::string* arena, absl::string_view text) {
+  constexpr size_t kPiece = 64 << 10;
+  size_t lines = 0;
+  for (size_t off = 0; off < text.size(); off += kPiece) {
+    size_t n = std::min(kPiece, text.size() - off);
+    size_t at = arena->size();
+    arena->append(text.data() + off, n);
+    const char* c = arena->data() + at;
+    const char* ce = c + n;
+    while ((c = static_cast<const char*>(std::memchr(c, '\n', ce - c))) !=
+           nullptr) {
+      ++lines;
+      ++c;
+    }
+  }
+  return lines;
+}
+
+}  // namespace
+
 absl::StatusOr<MountTable> ParseMountInfo(absl::string_view text,
                                           const ParseOptions& options) {
-  std::string arena;
-  arena.reserve(text.size());
-  mountinfo_internal::AdviseHugePages(arena.data(), arena.capacity());
-  arena.append(text.data(), text.size());
-  return ParseMountInfo(std::move(arena), options);
+  auto arena = std::make_unique<std::string>();
+  arena->reserve(text.size());
+  mountinfo_internal::AdviseHugePages(arena->data(), arena->capacity());
+  size_t lines = AppendCountingLines(arena.get(), text);
+  MountTable t;
+  t.arena_ = std::move(arena);
+  absl::Status s = t.ParseArena(options, lines);
+  if (!s.ok()) return s;
+  return t;
 }
 
 absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
@@ -426,8 +515,10 @@ absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
 absl::Status MountTable::Reparse(absl::string_view text,
                                  const ParseOptions& options) {
   if (arena_ == nullptr) arena_ = std::make_unique<std::string>();
-  arena_->assign(text.data(), text.size());
-  absl::Status s = ParseArena(options);
+  arena_->clear();
+  arena_->reserve(text.size());
+  size_t lines = AppendCountingLines(arena_.get(), text);
+  absl::Status s = ParseArena(options, lines);
   if (!s.ok()) {
     arena_->clear();
     entries_.clear();
@@ -437,33 +528,37 @@ absl::Status MountTable::Reparse(absl::string_view text,
   return s;
 }
 
-absl::Status MountTable::ParseArena(const ParseOptions& options) {
+absl::Status MountTable::ParseArena(const ParseOptions& options, size_t lines) {
   entries_.clear();
   optional_fields_.clear();
   skipped_.clear();
   opt_ranges_.clear();
   std::string& buf = *arena_;
   if (buf.empty()) return absl::OkStatus();
-  // A fresh table counts the lines (memchr is vectorized) to size the
-  // vectors once. A reused one (Reparse) skips that pass over the text: its
-  // vectors kept the capacity of the previous table, and grow (amortized)
-  // only for a larger one.
-  if (entries_.capacity() == 0) {
-    size_t lines = 1;
+  // The vectors are sized once from the line count (memchr is vectorized;
+  // a copying caller counted while copying). A reused table (Reparse)
+  // whose vectors already hold that many keeps them.
+  if (lines == std::string::npos) {
+    lines = 0;
     for (const char *c = buf.data(), *ce = c + buf.size();
          (c = static_cast<const char*>(std::memchr(c, '\n', ce - c))) !=
          nullptr;
          ++c) {
       ++lines;
     }
-    // Blank lines count too, so never reserve past the entry bound: a text
-    // of newlines alone must not allocate an entry per byte.
-    lines = std::min(lines, options.max_entries + 1);
-    entries_.reserve(lines);
-    optional_fields_.reserve(lines);
-    opt_ranges_.reserve(lines);
-    mountinfo_internal::AdviseHugePages(
-        entries_.data(), entries_.capacity() * sizeof(MountEntry));
+  }
+  // Blank lines count too, so never reserve past the entry bound: a text of
+  // newlines alone must not allocate an entry per byte.
+  size_t want = std::min(lines + 1, options.max_entries + 1);
+  if (entries_.capacity() < want) {
+    bool fresh = entries_.capacity() == 0;
+    entries_.reserve(want);
+    optional_fields_.reserve(want);
+    opt_ranges_.reserve(want);
+    if (fresh) {
+      mountinfo_internal::AdviseHugePages(
+          entries_.data(), entries_.capacity() * sizeof(MountEntry));
+    }
   }
 
   char* p = &buf[0];
@@ -472,15 +567,15 @@ absl::Status MountTable::ParseArena(const ParseOptions& options) {
   LineError err;
   while (p < end) {
     ++line;
-    char* nl = static_cast<char*>(std::memchr(p, '\n', end - p));
-    char* le = nl ? nl : end;
-    char* next = nl ? nl + 1 : end;
-    if (le > p && le[-1] == '\r') --le;
     // Blank, whitespace-only and comment lines are not entries.
     char* q = p;
-    while (q < le && IsSep(*q)) ++q;
-    if (q == le || *q == '#') {
-      p = next;
+    while (IsSep(*q)) ++q;
+    if (AtLineEnd(q, end)) {
+      p = NextLine(q, end);
+      continue;
+    }
+    if (*q == '#') {
+      p = NextLine(q, end);
       continue;
     }
     if (entries_.size() == options.max_entries) {
@@ -491,29 +586,31 @@ absl::Status MountTable::ParseArena(const ParseOptions& options) {
     MountEntry& m = entries_.emplace_back();
     size_t first_opt = optional_fields_.size();
     size_t nopts = 0;
-    if (ParseLine(p, le, end, &m, &optional_fields_, &nopts, &err)) {
+    char* next = nullptr;
+    if (ParseLine(p, end, &m, &optional_fields_, &nopts, &next, &err)) {
       opt_ranges_.emplace_back(first_opt, nopts);
-    } else {
-      entries_.pop_back();
-      optional_fields_.resize(first_opt);
-      if (options.strict) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "mountinfo line ", line, ", field ", static_cast<int>(err.field),
-            " (", MountInfoFieldName(err.field), "): ", err.reason));
-      }
-      if (skipped_.size() == options.max_skipped) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "mountinfo line ", line, ": more than ", options.max_skipped,
-            " malformed lines (ParseOptions::max_skipped); not a mountinfo "
-            "file?"));
-      }
-      SkippedLine s;
-      s.line = line;
-      s.field = err.field;
-      s.field_name = MountInfoFieldName(err.field);
-      s.reason = std::move(err.reason);
-      skipped_.push_back(std::move(s));
+      p = next;
+      continue;
     }
+    entries_.pop_back();
+    optional_fields_.resize(first_opt);
+    if (options.strict) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mountinfo line ", line, ", field ", static_cast<int>(err.field),
+          " (", MountInfoFieldName(err.field), "): ", err.reason));
+    }
+    if (skipped_.size() == options.max_skipped) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "mountinfo line ", line, ": more than ", options.max_skipped,
+          " malformed lines (ParseOptions::max_skipped); not a mountinfo "
+          "file?"));
+    }
+    SkippedLine sk;
+    sk.line = line;
+    sk.field = err.field;
+    sk.field_name = MountInfoFieldName(err.field);
+    sk.reason = std::move(err.reason);
+    skipped_.push_back(std::move(sk));
     p = next;
   }
   // The optional-field vector is final now: point the spans into it.

@@ -220,8 +220,13 @@ class MountTable {
  private:
   friend absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
                                                    const ParseOptions& options);
-  // Parses the text in *arena_ into the vectors (cleared first).
-  absl::Status ParseArena(const ParseOptions& options);
+  friend absl::StatusOr<MountTable> ParseMountInfo(absl::string_view text,
+                                                   const ParseOptions& options);
+  // Parses the text in *arena_ into the vectors (cleared first). `lines`:
+  // the number of '\n' in it when the caller counted them while copying,
+  // else npos (a fresh table counts them to size its vectors once).
+  absl::Status ParseArena(const ParseOptions& options,
+                          size_t lines = std::string::npos);
   std::unique_ptr<std::string> arena_;
   std::vector<absl::string_view> optional_fields_;
   std::vector<MountEntry> entries_;

@@ -352,6 +352,31 @@ TEST(ParseMountInfoTest, BlankCommentAndLineEndHandling) {
   EXPECT_EQ(t[1].fs_options, "rw");
 }
 
+// Escapes are decoded in place as a line is read, so a line that fails
+// after decoding "\\012" holds a raw '\\n' in its already-read part: the
+// next line must still start after the real line end (found by the
+// mountinfo_parse fuzzer when the line-end search moved into the scan).
+TEST(ParseMountInfoTest, DecodedNewlineInAFailedLineIsNotALineEnd) {
+  using std::string_literals::operator""s;
+  for (const std::string& bad : {
+           // repeated tag, after a decoded '\n' in the mount point
+           "1 2 0:1 / /a\\012b rw shared:1 shared:2 - t s rw\n"s,
+           // NUL in the super options, after decoded '\n's in three fields
+           "1 2 0:1 /x\\012\\012 /a rw - t s\\012 rw,\0x\n"s,
+           // no separator after decoded '\n's
+           "1 2 0:1 / /a\\012b\\012 rw\n"s,
+           // bad tag after a decoded tag, "\r\n" line end
+           "1 2 0:1 / /a rw master:\\061 shared: - t s rw\r\n"s,
+       }) {
+    SCOPED_TRACE(bad);
+    MountTable t = MustParse(bad + "3 2 0:1 / /next rw - t s rw\n");
+    ASSERT_EQ(t.size(), 1u);
+    EXPECT_EQ(t[0].target, "/next");
+    ASSERT_EQ(t.skipped().size(), 1u);
+    EXPECT_EQ(t.skipped()[0].line, 1u);
+  }
+}
+
 TEST(ParseMountInfoTest, EmptyInputIsEmptyTable) {
   MountTable t = MustParse("");
   EXPECT_TRUE(t.empty());
