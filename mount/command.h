@@ -70,10 +70,12 @@ struct BindCommand {
   // OPEN_TREE_CLONE, e.g. in its own namespace before entering another):
   // attached as it is instead of cloning `source`, which then only names
   // it in messages. Its per-mount flags and idmapping are set as for any
-  // source tree. A tree is attached once: a second Execute with the same
-  // tree fails at move_mount(2). Contradicts options.source_in_root
-  // (bad_argument). linx apply masks files with clones of the caller's
-  // /dev/null this way (mount/oci.h).
+  // source tree. Give each command its own clone: once attached the tree is
+  // a mount of the namespace, and attaching it again would move that mount
+  // (move_mount(2) moves an attached tree). Contradicts
+  // options.source_in_root (bad_argument); an invalid fd is bad_argument.
+  // linx apply masks files with clones of the caller's /dev/null this way
+  // (mount/oci.h).
   std::shared_ptr<UniqueFd> source_tree;
 };
 
