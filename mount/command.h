@@ -38,6 +38,7 @@
 #ifndef LINX_MOUNT_COMMAND_H_
 #define LINX_MOUNT_COMMAND_H_
 
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -46,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/unique_fd.h"
 #include "mount/in_root.h"
 #include "mount/mount.h"
 #include "nsexec/nsexec.h"
@@ -64,6 +66,17 @@ struct BindCommand {
   std::string source, target;
   BindOptions options;
   bool source_from_caller = false;
+  // A detached tree the caller already cloned (open_tree(2) with
+  // OPEN_TREE_CLONE, e.g. in its own namespace before entering another):
+  // attached as it is instead of cloning `source`, which then only names
+  // it in messages. Its per-mount flags and idmapping are set as for any
+  // source tree. Give each command its own clone: once attached the tree is
+  // a mount of the namespace, and attaching it again would move that mount
+  // (move_mount(2) moves an attached tree). Contradicts
+  // options.source_in_root (bad_argument); an invalid fd is bad_argument.
+  // linx apply masks files with clones of the caller's /dev/null this way
+  // (mount/oci.h).
+  std::shared_ptr<UniqueFd> source_tree;
 };
 
 struct MoveCommand {

@@ -92,6 +92,7 @@ absl::Status ExecHere(const Plan& plan,
 absl::Status OpenSourceTree(Plan& plan) {
   auto* bind = std::get_if<BindPlan>(&plan.call);
   if (bind == nullptr || !bind->from_caller) return absl::OkStatus();
+  if (bind->tree != nullptr) return absl::OkStatus();  // cloned already
   unsigned flags = sys::kOpenTreeClone | OPEN_TREE_CLOEXEC |
                    (bind->rec ? sys::kAtRecursive : 0);
   int fd = sys::OpenTree(AT_FDCWD, bind->source.c_str(), flags);

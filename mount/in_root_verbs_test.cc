@@ -7,11 +7,15 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -304,6 +308,56 @@ TEST(InRootVerbsTest, NewMountsAndBindsCarryEveryFlag) {
   inner.mkdir = true;
   ASSERT_OK(Bind("/tmp", "/mirror", inner));
   EXPECT_TRUE(FindMount(l.rootfs + "/mirror").has_value());
+  Cleanup(l.top);
+}
+
+// A path bound onto itself read-only and recursively (linx apply's
+// readonlyPaths): one resolution, inside the root, the whole tree ro; an
+// escaping symlink finds nothing to bind.
+TEST(InRootVerbsTest, APathBoundOntoItselfStaysInsideAndIsReadOnly) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  Layout l = MakeLayout("self-bind");
+  std::string sub = MakeSubdir(MakeSubdir(l.rootfs, "ro"), "sub");
+  ASSERT_EQ(::mount("sub", sub.c_str(), "tmpfs", 0, nullptr), 0);
+  Symlink("../host/etc", l.rootfs + "/out");
+  BindCommand self{"/ro", "/ro", {}};
+  self.options.root = Root(l);
+  self.options.source_in_root = true;
+  self.options.flags = {MountFlag::kRo, MountFlag::kRec};
+  ASSERT_OK(Execute(self));
+  EXPECT_NE(StatvfsFlags(l.rootfs + "/ro") & ST_RDONLY, 0u);
+  EXPECT_NE(StatvfsFlags(sub) & ST_RDONLY, 0u) << "the submount stayed rw";
+  std::string before = TableText();
+  BindCommand out = self;
+  out.source = out.target = "/out";
+  EXPECT_THAT(Execute(out), ErrnoIs(ENOENT));
+  EXPECT_EQ(TableText(), before);
+  EXPECT_EQ(Tree(l.host), l.host + "/etc\n");
+  Cleanup(l.top);
+}
+
+// A tree the caller cloned (BindCommand::source_tree) is attached as it is,
+// onto the target resolved inside the root.
+TEST(InRootVerbsTest, ACallerClonedTreeIsAttachedInsideTheRoot) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  Layout l = MakeLayout("source-tree");
+  ASSERT_TRUE(WriteFile(l.rootfs + "/secret", "image"));
+  Symlink("/secret", l.rootfs + "/link");
+  int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, "/dev/null",
+                                      1 /* OPEN_TREE_CLONE */ | O_CLOEXEC));
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  BindCommand b{"/dev/null", "/link", {}};
+  b.options.root = Root(l);
+  b.source_tree = std::make_shared<UniqueFd>(fd);
+  ASSERT_OK(Execute(b));
+  struct stat st;
+  ASSERT_EQ(::stat((l.rootfs + "/secret").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_EQ(st.st_rdev, makedev(1, 3));
+  EXPECT_TRUE(FindMount(l.rootfs + "/secret").has_value());
+  BindCommand both = b;
+  both.options.source_in_root = true;
+  EXPECT_THAT(Execute(both), StageIs(Stage::kBadArgument));
   Cleanup(l.top);
 }
 

@@ -192,7 +192,10 @@ struct BindOptions {
   // Resolve the target inside this root (see InRoot). The source stays a
   // path of the caller's namespace, opened on the calling thread with
   // open_tree(2) so that the image cannot redirect it either, unless
-  // `source_in_root`, which resolves it inside the root too.
+  // `source_in_root`, which resolves it inside the root too (a source equal
+  // to the target, without mkdir/create, is resolved once and the tree is
+  // attached onto the very descriptor it was cloned from: a path bound
+  // onto itself, as linx apply's readonlyPaths are).
   InRoot root;
   bool source_in_root = false;
   // An idmapped bind (MOUNT_ATTR_IDMAP, 5.12+; the filesystem must support

@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cerrno>
 #include <climits>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "base/json.h"
 #include "base/op_error.h"
 #include "base/status.h"
+#include "base/syscalls.h"
 #include "base/unique_fd.h"
 #include "mount/flags.h"
 #include "mount/in_root.h"
@@ -135,6 +138,23 @@ std::string EntryName(size_t index, absl::string_view destination) {
   return absl::StrCat("entry ", index, " (", Quote(destination), ")");
 }
 
+// "entry 3 ("/dev/shm")", or for a path entry
+// "entry 12 (maskedPaths[1] "/proc/kcore")".
+std::string StepName(const OciStep& step) {
+  switch (step.kind) {
+    case OciStepKind::kMount:
+      break;
+    case OciStepKind::kReadonlyPath:
+    case OciStepKind::kMaskedPath:
+      return absl::StrCat(
+          "entry ", step.index, " (",
+          step.kind == OciStepKind::kMaskedPath ? "maskedPaths["
+                                                : "readonlyPaths[",
+          step.path_index, "] ", Quote(step.mount.destination), ")");
+  }
+  return EntryName(step.index, step.mount.destination);
+}
+
 absl::Status EntryError(size_t index, const OciMount& m, Stage stage,
                         absl::string_view value, absl::string_view what) {
   OpError e;
@@ -152,11 +172,38 @@ std::string Joined(const std::string& root, const std::string& path) {
   return root + p;
 }
 
-// The calls an entry makes, written out by the executor's own planner (for
-// plans and reports), with the destination joined to the root.
+// The calls one command makes, written out by the executor's own planner
+// (for plans and reports), with the destination joined to the root, each
+// line prefixed with `prefix`.
+void RenderCommand(Command c, const std::string& root_dir,
+                   absl::string_view prefix, std::vector<std::string>* calls) {
+  std::visit(
+      [&](auto& cmd) {
+        using T = std::decay_t<decltype(cmd)>;
+        if constexpr (!std::is_same_v<T, PivotRootCommand>) {
+          cmd.options.root.dir = root_dir;
+        }
+      },
+      c);
+  absl::StatusOr<std::vector<std::string>> planned = PlanCalls(c);
+  if (!planned.ok()) {
+    calls->push_back(absl::StrCat(prefix, planned.status().message()));
+    return;
+  }
+  for (const std::string& line : *planned) {
+    calls->push_back(absl::StrCat(prefix, line));
+  }
+}
+
+// The calls an entry makes (a maskedPaths entry: both forms).
 std::vector<std::string> RenderCalls(const OciStep& step,
                                      const std::string& root_dir) {
   std::vector<std::string> calls;
+  if (step.mask_file.has_value()) {
+    RenderCommand(step.main, root_dir, "if a directory: ", &calls);
+    RenderCommand(*step.mask_file, root_dir, "otherwise: ", &calls);
+    return calls;
+  }
   auto add = [&](Command c) {
     std::visit(
         [&](auto& cmd) {
@@ -387,6 +434,180 @@ void DryResolve(int root_fd, const OciStep& step, OciStepResult* out) {
   out->resolved = resolved;
 }
 
+// A readonlyPaths or maskedPaths entry (see mount/oci.h). The path is
+// resolved in the root like a destination; nothing is ever created for it.
+OciStep TranslatePath(OciStepKind kind, size_t index, size_t path_index,
+                      const std::string& path,
+                      const OciTranslateOptions& options) {
+  OciStep step;
+  step.index = index;
+  step.kind = kind;
+  step.path_index = path_index;
+  step.mount.destination = path;
+  InRoot root;
+  root.dir = options.root_dir;
+  if (kind == OciStepKind::kReadonlyPath) {
+    // Bound onto itself (resolved once, mount/mount.h source_in_root), the
+    // whole tree read-only (mount_setattr AT_RECURSIVE on the clone).
+    BindCommand b;
+    b.source = path;
+    b.target = path;
+    b.options.flags = {MountFlag::kRo, MountFlag::kRec};
+    b.options.root = root;
+    b.options.source_in_root = true;
+    step.bind = true;
+    step.main = std::move(b);
+    return step;
+  }
+  // runc's maskPath: a read-only tmpfs over a directory, /dev/null bound
+  // over anything else.
+  MountCommand dir;
+  dir.source = "tmpfs";
+  dir.target = path;
+  dir.fstype = "tmpfs";
+  dir.options.flags = {MountFlag::kRo};
+  dir.options.root = root;
+  step.main = std::move(dir);
+  BindCommand file;
+  file.source = "/dev/null";
+  file.target = path;
+  file.options.root = root;
+  step.mask_file = std::move(file);
+  return step;
+}
+
+// A maskedPaths entry's file form with the caller's /dev/null: the caller's
+// /dev/null (O_PATH, following symlinks: a trusted path of the caller's
+// namespace), proven to be the null device, to clone per masked path.
+absl::StatusOr<UniqueFd> OpenCallersDevNull() {
+  UniqueFd fd(::open("/dev/null", O_PATH | O_CLOEXEC));
+  if (!fd.valid()) {
+    int err = errno;
+    return MakeOpError(
+        {"apply", Stage::kResolve, err, "/dev/null"},
+        absl::StrCat("open(\"/dev/null\", O_PATH): ", ErrnoDescription(err)));
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) {
+    int err = errno;
+    return MakeOpError(
+        {"apply", Stage::kResolve, err, "/dev/null"},
+        absl::StrCat("fstat(\"/dev/null\"): ", ErrnoDescription(err)));
+  }
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    return MakeOpError(
+        {"apply", Stage::kResolve, EXDEV, "/dev/null"},
+        absl::StrCat("the caller's \"/dev/null\" is not the null device "
+                     "(character device 1:3; found mode 0",
+                     absl::Hex(st.st_mode & S_IFMT), ", device ",
+                     major(st.st_rdev), ":", minor(st.st_rdev),
+                     "); refusing to mask with it"));
+  }
+  return fd;
+}
+
+// One detached copy of the checked /dev/null (open_tree(2) on its
+// descriptor: no second walk of the path), made in the caller's namespace.
+absl::StatusOr<std::shared_ptr<UniqueFd>> CloneDevNull(int dev_null) {
+  int fd = sys::OpenTree(dev_null, "",
+                         sys::kOpenTreeClone | O_CLOEXEC | sys::kAtEmptyPath);
+  if (fd < 0) {
+    int err = errno;
+    return MakeOpError(
+        {"apply", Stage::kMount, err, "/dev/null"},
+        absl::StrCat("open_tree(\"/dev/null\", \"\", OPEN_TREE_CLONE|"
+                     "AT_EMPTY_PATH): ",
+                     ErrnoDescription(err),
+                     err == ENOSYS ? ": masking needs Linux 5.2+" : ""));
+  }
+  return std::make_shared<UniqueFd>(fd);
+}
+
+// The result of resolving a readonlyPaths/maskedPaths entry: nullopt when
+// the path is missing (ENOENT: skipped, as runc does), else its fd and
+// canonical path; other failures are errors.
+absl::StatusOr<std::optional<InRootPath>> ResolvePath(int root_fd,
+                                                      const OciStep& step) {
+  absl::StatusOr<InRootPath> at =
+      ResolveInRoot(root_fd, step.mount.destination);
+  if (at.ok()) return std::optional<InRootPath>(*std::move(at));
+  std::optional<OpError> e = GetOpError(at.status());
+  if (e && e->errno_value == ENOENT) return std::optional<InRootPath>();
+  return at.status();
+}
+
+// Runs a readonlyPaths/maskedPaths entry on the trip's thread.
+absl::Status RunPathStep(int root_fd, const OciStep& step,
+                         const std::string& root_dir,
+                         const std::shared_ptr<UniqueFd>& dev_null_tree,
+                         OciStepResult* r, std::vector<UndoRecord>* undo) {
+  ASSIGN_OR_RETURN(std::optional<InRootPath> at, ResolvePath(root_fd, step));
+  if (!at.has_value()) {
+    r->state = OciStepState::kSkipped;
+    r->note = "does not exist in the root (ENOENT): skipped, as runc does";
+    r->calls.clear();
+    return absl::OkStatus();
+  }
+  r->resolved = at->path;
+  Command cmd = step.main;
+  if (step.mask_file.has_value()) {
+    struct stat st;
+    if (::fstat(at->fd.get(), &st) != 0) {
+      int err = errno;
+      return MakeOpError({"apply", Stage::kResolve, err, r->resolved},
+                         absl::StrCat("fstat(", Quote(r->resolved),
+                                      "): ", ErrnoDescription(err)));
+    }
+    r->file_destination = !S_ISDIR(st.st_mode);
+    if (r->file_destination) cmd = *step.mask_file;
+  }
+  r->calls.clear();
+  RenderCommand(cmd, root_dir, "", &r->calls);
+  if (auto* b = std::get_if<BindCommand>(&cmd); b && step.mask_file) {
+    b->source_tree = dev_null_tree;
+  }
+  at->fd.reset();
+  const size_t before = undo->size();
+  RETURN_IF_ERROR(Execute(cmd, undo));
+  // The executor resolved the path again: the mount must be where the
+  // decision (skip, file or directory) was made.
+  if (undo->size() > before && (*undo)[before].mounted_at != r->resolved) {
+    return MakeOpError(
+        {"apply", Stage::kResolve, EAGAIN, step.mount.destination},
+        absl::StrCat(Quote(step.mount.destination), " resolved to ",
+                     Quote(r->resolved), ", then to ",
+                     Quote((*undo)[before].mounted_at),
+                     ": the root changed during the apply"));
+  }
+  return absl::OkStatus();
+}
+
+// A dry run of a readonlyPaths/maskedPaths entry.
+void DryResolvePath(int root_fd, const OciStep& step,
+                    const std::string& root_dir, OciStepResult* r) {
+  absl::StatusOr<std::optional<InRootPath>> at = ResolvePath(root_fd, step);
+  if (!at.ok()) {
+    std::optional<OpError> e = GetOpError(at.status());
+    r->problem = std::string(at.status().message());
+    r->problem_errno = e ? e->errno_value : 0;
+    return;
+  }
+  if (!at->has_value()) {
+    r->note =
+        "does not exist now: skipped unless an earlier entry's mount "
+        "provides it";
+    return;
+  }
+  r->resolved = (*at)->path;
+  if (!step.mask_file.has_value()) return;
+  struct stat st;
+  if (::fstat((*at)->fd.get(), &st) != 0) return;  // keep both forms
+  r->file_destination = !S_ISDIR(st.st_mode);
+  r->calls.clear();
+  RenderCommand(r->file_destination ? *step.mask_file : step.main, root_dir, "",
+                &r->calls);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<OciStep>> TranslateOciMounts(
@@ -408,6 +629,33 @@ absl::StatusOr<std::vector<OciStep>> TranslateOciMounts(
   return steps;
 }
 
+absl::StatusOr<std::vector<OciStep>> TranslateOciConfig(
+    const OciConfig& config, const OciTranslateOptions& options) {
+  ASSIGN_OR_RETURN(std::vector<OciStep> steps,
+                   TranslateOciMounts(config.mounts, options));
+  for (size_t i = 0; i < config.readonly_paths.size(); ++i) {
+    steps.push_back(TranslatePath(OciStepKind::kReadonlyPath, steps.size() + 1,
+                                  i, config.readonly_paths[i], options));
+  }
+  for (size_t i = 0; i < config.masked_paths.size(); ++i) {
+    steps.push_back(TranslatePath(OciStepKind::kMaskedPath, steps.size() + 1, i,
+                                  config.masked_paths[i], options));
+  }
+  return steps;
+}
+
+const char* OciStepKindName(OciStepKind kind) {
+  switch (kind) {
+    case OciStepKind::kMount:
+      return "mount";
+    case OciStepKind::kReadonlyPath:
+      return "readonly_path";
+    case OciStepKind::kMaskedPath:
+      return "masked_path";
+  }
+  return "unknown";
+}
+
 const char* OciStepStateName(OciStepState state) {
   switch (state) {
     case OciStepState::kPlanned:
@@ -418,6 +666,8 @@ const char* OciStepStateName(OciStepState state) {
       return "failed";
     case OciStepState::kNotReached:
       return "not_reached";
+    case OciStepState::kSkipped:
+      return "skipped";
   }
   return "unknown";
 }
@@ -443,13 +693,44 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
           UserNamespace::WithMaps(steps[i].uid_map, steps[i].gid_map);
       if (!ns.ok()) {
         result.failed_index = i + 1;
-        result.status = PrefixStatus(
-            ns.status(),
-            absl::StrCat(EntryName(steps[i].index, steps[i].mount.destination),
-                         ": "));
+        result.status =
+            PrefixStatus(ns.status(), absl::StrCat(StepName(steps[i]), ": "));
         return result;
       }
       idmaps[i] = *std::move(ns);
+    }
+  }
+  // maskedPaths bind the caller's /dev/null: checked and cloned here, in
+  // the caller's namespace, before the trip (open_tree(OPEN_TREE_CLONE)
+  // copies only mounts of the caller's own namespace).
+  std::vector<std::shared_ptr<UniqueFd>> dev_null(steps.size());
+  if (!options.dry_run) {
+    UniqueFd checked;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (steps[i].kind != OciStepKind::kMaskedPath) continue;
+      absl::Status s;
+      if (!checked.valid()) {
+        absl::StatusOr<UniqueFd> fd = OpenCallersDevNull();
+        if (fd.ok()) {
+          checked = *std::move(fd);
+        } else {
+          s = fd.status();
+        }
+      }
+      if (s.ok()) {
+        absl::StatusOr<std::shared_ptr<UniqueFd>> tree =
+            CloneDevNull(checked.get());
+        if (tree.ok()) {
+          dev_null[i] = *std::move(tree);
+        } else {
+          s = tree.status();
+        }
+      }
+      if (!s.ok()) {
+        result.failed_index = i + 1;
+        result.status = PrefixStatus(s, absl::StrCat(StepName(steps[i]), ": "));
+        return result;
+      }
     }
   }
   bool ran = false;
@@ -462,8 +743,12 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
     if (options.dry_run) {
       for (size_t i = 0; i < steps.size(); ++i) {
         OciStepResult& r = result.steps[i];
-        r.file_destination = steps[i].bind && !SourceIsDirectory(steps[i]);
-        DryResolve(root.get(), steps[i], &r);
+        if (steps[i].kind == OciStepKind::kMount) {
+          r.file_destination = steps[i].bind && !SourceIsDirectory(steps[i]);
+          DryResolve(root.get(), steps[i], &r);
+        } else {
+          DryResolvePath(root.get(), steps[i], root_dir, &r);
+        }
         r.state = OciStepState::kPlanned;
         if (!r.problem.empty() && result.status.ok()) {
           // The first entry that would fail makes the dry run fail too.
@@ -474,8 +759,7 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
           e.value = r.destination;
           result.failed_index = i + 1;
           result.status = MakeOpError(
-              e, absl::StrCat(EntryName(steps[i].index, r.destination),
-                              ": would fail: ", r.problem));
+              e, absl::StrCat(StepName(steps[i]), ": would fail: ", r.problem));
         }
       }
       return absl::OkStatus();
@@ -483,6 +767,20 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
     std::vector<UndoRecord> undo;
     for (size_t i = 0; i < steps.size(); ++i) {
       OciStepResult& r = result.steps[i];
+      if (steps[i].kind != OciStepKind::kMount) {
+        absl::Status s =
+            RunPathStep(root.get(), steps[i], root_dir, dev_null[i], &r, &undo);
+        if (s.ok()) {
+          if (r.state != OciStepState::kSkipped) r.state = OciStepState::kDone;
+          continue;
+        }
+        r.state = OciStepState::kFailed;
+        result.failed_index = i + 1;
+        result.status = PrefixStatus(s, absl::StrCat(StepName(steps[i]), ": "));
+        result.rolled_back = true;
+        result.rollback_status = Undo(undo, Namespace::Self());
+        return absl::OkStatus();
+      }
       Command main = steps[i].main;
       if (auto* b = std::get_if<BindCommand>(&main)) {
         // A file is bound onto a file: create the destination as one.
@@ -505,8 +803,7 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
       }
       r.state = OciStepState::kFailed;
       result.failed_index = i + 1;
-      result.status = PrefixStatus(
-          s, absl::StrCat(EntryName(steps[i].index, r.destination), ": "));
+      result.status = PrefixStatus(s, absl::StrCat(StepName(steps[i]), ": "));
       result.rolled_back = true;
       result.rollback_status = Undo(undo, Namespace::Self());
       return absl::OkStatus();

@@ -1,5 +1,6 @@
-// ParseOciConfig (mount/oci.h): a config file's mounts and root, checked
-// field by field (errors name the JSON path: "[0].uidMappings[1].size").
+// ParseOciConfig (mount/oci.h): a config file's mounts, root and
+// linux.readonlyPaths/maskedPaths, checked field by field (errors name the JSON
+// path: "[0].uidMappings[1].size").
 #include <climits>
 #include <cstdint>
 #include <string>
@@ -122,6 +123,22 @@ absl::StatusOr<OciMount> ParseMount(const JsonValue& v,
   return m;
 }
 
+// "linux.readonlyPaths" / "linux.maskedPaths": arrays of non-empty
+// strings (null: none).
+absl::Status ParsePaths(const JsonValue& v, const std::string& where,
+                        std::vector<std::string>* out) {
+  if (v.is_null()) return absl::OkStatus();
+  if (!v.is_array()) return TypeError(where, "an array of strings", v);
+  for (size_t i = 0; i < v.items.size(); ++i) {
+    const std::string at = absl::StrCat(where, "[", i, "]");
+    std::string path;
+    RETURN_IF_ERROR(GetString(v.items[i], at, &path));
+    if (path.empty()) return ConfigError(at, "is empty");
+    out->push_back(std::move(path));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<OciConfig> ParseOciConfig(absl::string_view text) {
@@ -146,6 +163,20 @@ absl::StatusOr<OciConfig> ParseOciConfig(absl::string_view text) {
         RETURN_IF_ERROR(GetString(*path, "root.path", &p));
         if (p.empty()) return ConfigError("root.path", "is empty");
         config.root_path = std::move(p);
+      }
+    }
+    if (const JsonValue* linux_object = doc.Find("linux");
+        linux_object != nullptr && !linux_object->is_null()) {
+      if (!linux_object->is_object()) {
+        return TypeError("linux", "an object", *linux_object);
+      }
+      if (const JsonValue* ro = linux_object->Find("readonlyPaths")) {
+        RETURN_IF_ERROR(
+            ParsePaths(*ro, "linux.readonlyPaths", &config.readonly_paths));
+      }
+      if (const JsonValue* masked = linux_object->Find("maskedPaths")) {
+        RETURN_IF_ERROR(
+            ParsePaths(*masked, "linux.maskedPaths", &config.masked_paths));
       }
     }
   } else {

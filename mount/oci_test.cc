@@ -107,6 +107,106 @@ TEST(ParseOciConfigTest, RefusesBadShapesNamingWhere) {
                        HasSubstr("is 5001 bytes; the limit is 4095")));
 }
 
+TEST(ParseOciConfigTest, ReadsReadonlyAndMaskedPaths) {
+  absl::StatusOr<OciConfig> c = ParseOciConfig(R"({
+    "mounts": [{"destination": "/proc", "type": "proc"}],
+    "linux": {"namespaces": [{"type": "mount"}],
+              "readonlyPaths": ["/proc/sys", "/proc/bus"],
+              "maskedPaths": ["/proc/kcore", "/sys/firmware", "rel"]}})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(c->readonly_paths, ElementsAre("/proc/sys", "/proc/bus"));
+  EXPECT_THAT(c->masked_paths,
+              ElementsAre("/proc/kcore", "/sys/firmware", "rel"));
+  for (const char* none :
+       {R"({"linux": {}})", R"({"linux": null})",
+        R"({"linux": {"maskedPaths": null, "readonlyPaths": []}})",
+        R"([{"destination": "/x", "type": "tmpfs"}])"}) {
+    SCOPED_TRACE(none);
+    absl::StatusOr<OciConfig> n = ParseOciConfig(none);
+    ASSERT_TRUE(n.ok()) << n.status();
+    EXPECT_TRUE(n->readonly_paths.empty());
+    EXPECT_TRUE(n->masked_paths.empty());
+  }
+  struct Case {
+    const char* json;
+    const char* message;
+  } cases[] = {
+      {R"({"linux": []})", "config: linux: expected an object, got array"},
+      {R"({"linux": {"maskedPaths": "/proc/kcore"}})",
+       "config: linux.maskedPaths: expected an array of strings, got string"},
+      {R"({"linux": {"readonlyPaths": ["/a", 3]}})",
+       "config: linux.readonlyPaths[1]: expected a string, got number"},
+      {R"({"linux": {"maskedPaths": ["/a", ""]}})",
+       "config: linux.maskedPaths[1]: is empty"},
+      {R"({"linux": {"maskedPaths": ["/a\u0000b"]}})",
+       "config: linux.maskedPaths[0]: holds a NUL byte"},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.json);
+    absl::StatusOr<OciConfig> r = ParseOciConfig(k.json);
+    EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr(k.message)));
+    EXPECT_THAT(r.status(), StageIs(Stage::kBadArgument));
+  }
+}
+
+// readonlyPaths and maskedPaths follow the mounts, in that order, each a
+// command inside the root that creates nothing.
+TEST(TranslateOciConfigTest, PathsBecomeEntriesAfterTheMounts) {
+  OciConfig config;
+  config.mounts.push_back({"/proc", "proc", "proc", {}, {}, {}});
+  config.readonly_paths = {"/proc/sys"};
+  config.masked_paths = {"/proc/kcore", "/sys/firmware"};
+  absl::StatusOr<std::vector<OciStep>> steps =
+      TranslateOciConfig(config, Opts());
+  ASSERT_TRUE(steps.ok()) << steps.status();
+  ASSERT_EQ(steps->size(), 4u);
+  EXPECT_EQ((*steps)[0].kind, OciStepKind::kMount);
+
+  const OciStep& ro = (*steps)[1];
+  EXPECT_EQ(ro.index, 2u);
+  EXPECT_EQ(ro.kind, OciStepKind::kReadonlyPath);
+  EXPECT_EQ(ro.path_index, 0u);
+  EXPECT_TRUE(ro.bind);
+  EXPECT_FALSE(ro.mask_file.has_value());
+  const auto* b = std::get_if<BindCommand>(&ro.main);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->source, "/proc/sys");
+  EXPECT_EQ(b->target, "/proc/sys");
+  EXPECT_TRUE(b->options.source_in_root);
+  EXPECT_FALSE(b->options.mkdir);
+  EXPECT_FALSE(b->options.create);
+  EXPECT_EQ(b->options.root.dir, "/bundle/rootfs");
+  EXPECT_THAT(b->options.flags, ElementsAre(MountFlag::kRo, MountFlag::kRec));
+
+  const OciStep& mask = (*steps)[3];
+  EXPECT_EQ(mask.index, 4u);
+  EXPECT_EQ(mask.kind, OciStepKind::kMaskedPath);
+  EXPECT_EQ(mask.path_index, 1u);
+  EXPECT_EQ(mask.mount.destination, "/sys/firmware");
+  const auto* dir = std::get_if<MountCommand>(&mask.main);
+  ASSERT_NE(dir, nullptr);
+  EXPECT_EQ(dir->fstype, "tmpfs");
+  EXPECT_EQ(dir->target, "/sys/firmware");
+  EXPECT_THAT(dir->options.flags, ElementsAre(MountFlag::kRo));
+  EXPECT_EQ(dir->options.data, "");
+  EXPECT_FALSE(dir->options.mkdir);
+  EXPECT_EQ(dir->options.root.dir, "/bundle/rootfs");
+  ASSERT_TRUE(mask.mask_file.has_value());
+  const auto* file = std::get_if<BindCommand>(&*mask.mask_file);
+  ASSERT_NE(file, nullptr);
+  EXPECT_EQ(file->source, "/dev/null");
+  EXPECT_EQ(file->target, "/sys/firmware");
+  EXPECT_FALSE(file->options.source_in_root);
+  EXPECT_FALSE(file->options.mkdir);
+  EXPECT_FALSE(file->options.create);
+  EXPECT_TRUE(file->options.flags.empty());
+
+  EXPECT_STREQ(OciStepKindName(OciStepKind::kMaskedPath), "masked_path");
+  EXPECT_STREQ(OciStepKindName(OciStepKind::kReadonlyPath), "readonly_path");
+  EXPECT_STREQ(OciStepStateName(OciStepState::kSkipped), "skipped");
+}
+
 // The option words, one by one and in combination, as runc reads them.
 TEST(TranslateOciMountsTest, FlagWordsSetAndClearInOrder) {
   struct Case {

@@ -122,6 +122,7 @@ std::string JsonReport(const ApplyCommand& cmd, const std::string& root,
                                  ? &result->steps[i]
                                  : nullptr;
     absl::StrAppend(&out, i > 0 ? ", " : "", "{\"index\": ", s.index,
+                    ", \"kind\": ", JsonQuote(OciStepKindName(s.kind)),
                     ", \"destination\": ", JsonQuote(s.mount.destination),
                     ", \"type\": ", JsonQuote(s.mount.type),
                     ", \"source\": ", JsonQuote(s.mount.source),
@@ -135,6 +136,7 @@ std::string JsonReport(const ApplyCommand& cmd, const std::string& root,
           ", \"create\": ", JsonStrings(r->created), ", \"problem\": ",
           r->problem.empty() ? "null" : JsonQuote(r->problem),
           ", \"calls\": ", JsonStrings(r->calls),
+          ", \"note\": ", r->note.empty() ? "null" : JsonQuote(r->note),
           ", \"state\": ", JsonQuote(OciStepStateName(r->state)));
     } else {
       absl::StrAppend(&out, ", \"state\": \"not_reached\"");
@@ -166,6 +168,29 @@ void PrintPlan(const std::string& root, const std::vector<OciStep>& steps,
   for (size_t i = 0; i < steps.size(); ++i) {
     const OciStep& s = steps[i];
     const OciStepResult& r = result.steps[i];
+    if (s.kind != OciStepKind::kMount) {
+      const bool masked = s.kind == OciStepKind::kMaskedPath;
+      std::fprintf(out, "entry %zu: %s[%zu] %s (%s)\n", s.index,
+                   masked ? "maskedPaths" : "readonlyPaths", s.path_index,
+                   Quote(s.mount.destination).c_str(),
+                   masked ? "masked" : "read-only bind onto itself");
+      if (!r.note.empty()) {
+        std::fprintf(out, "  path: %s\n", r.note.c_str());
+      } else if (!r.resolved.empty()) {
+        std::fprintf(out, "  path: %s exists%s\n", Quote(r.resolved).c_str(),
+                     !masked ? ""
+                     : r.file_destination
+                         ? " (not a directory: /dev/null over it)"
+                         : " (a directory: a read-only tmpfs over it)");
+      }
+      if (!r.problem.empty()) {
+        std::fprintf(out, "  would fail: %s\n", r.problem.c_str());
+      }
+      for (const std::string& c : r.calls) {
+        std::fprintf(out, "  %s\n", c.c_str());
+      }
+      continue;
+    }
     std::fprintf(out, "entry %zu: %s (%s%s)\n", s.index,
                  Quote(s.mount.destination).c_str(),
                  s.bind ? "bind of " : "type ",
@@ -208,8 +233,12 @@ std::string ApplyHelp() {
       "are refused by name before anything runs. Destinations are resolved\n"
       "inside the root (symlinks and .. never leave it) and created as\n"
       "directories, or as an empty file when a bind's source is not a\n"
-      "directory. When entry K fails, everything entries 1..K-1 did is\n"
-      "undone (mounts detached, created paths removed).\n"
+      "directory. Then linux.readonlyPaths are bound read-only onto\n"
+      "themselves (recursively) and linux.maskedPaths masked (/dev/null,\n"
+      "the caller's, over a file; a read-only tmpfs over a directory);\n"
+      "such a path missing in the root is skipped, as runc does. When\n"
+      "entry K fails, everything entries 1..K-1 did is undone (mounts\n"
+      "detached, created paths removed).\n"
       "\n"
       "  --root DIR      the container root (default: root.path of FILE,\n"
       "                  relative to FILE's directory; required for a bare\n"
@@ -319,7 +348,7 @@ absl::StatusOr<ApplyInputs> PrepareApply(const ApplyCommand& command,
   OciTranslateOptions t;
   t.base_dir = file_dir;
   t.root_dir = inputs.root_dir;
-  ASSIGN_OR_RETURN(inputs.steps, TranslateOciMounts(config.mounts, t));
+  ASSIGN_OR_RETURN(inputs.steps, TranslateOciConfig(config, t));
   inputs.mounts = std::move(config.mounts);
   return inputs;
 }
@@ -363,8 +392,17 @@ int RunParsedApplyCommand(const ApplyCommand& command, std::FILE* out,
   } else if (command.dry_run) {
     PrintPlan(inputs->root_dir, inputs->steps, result, out);
   } else if (result.status.ok()) {
-    std::fprintf(out, "linx apply: %zu entries applied in root %s\n",
-                 inputs->steps.size(), Quote(inputs->root_dir).c_str());
+    size_t skipped = 0;
+    for (const OciStepResult& r : result.steps) {
+      if (r.state == OciStepState::kSkipped) ++skipped;
+    }
+    std::string also = skipped == 0
+                           ? ""
+                           : absl::StrCat(" (", skipped, " missing path",
+                                          skipped == 1 ? "" : "s", " skipped)");
+    std::fprintf(out, "linx apply: %zu entries applied in root %s%s\n",
+                 inputs->steps.size() - skipped,
+                 Quote(inputs->root_dir).c_str(), also.c_str());
   }
   if (!result.status.ok() && !command.json) {
     std::string msg(result.status.message());

@@ -6,7 +6,8 @@
 //   linx apply config.json --dry-run --json        # the plan, changing nothing
 //
 // FILE is an OCI config.json (its "mounts"; "root": {"path"} relative to
-// FILE's directory is the default root) or a bare JSON array of mount
+// FILE's directory is the default root; "linux": {"readonlyPaths",
+// "maskedPaths"}, applied after the mounts) or a bare JSON array of mount
 // objects (then --root is required). FILE is trusted: it names host paths
 // (bind sources); the root's contents are not (destinations are resolved
 // inside the root, docs/security.md).

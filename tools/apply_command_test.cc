@@ -94,5 +94,31 @@ TEST(PrepareApplyTest, RootAndSourcesAreRelativeToTheFileOrCwd) {
   EXPECT_EQ(e->value, "root");
 }
 
+TEST(PrepareApplyTest, ReadonlyAndMaskedPathsFollowTheMounts) {
+  ApplyCommand cmd;
+  cmd.file = "/b/config.json";
+  absl::StatusOr<ApplyInputs> in = PrepareApply(cmd,
+                                                R"({"root": {"path": "rootfs"},
+          "mounts": [{"destination": "/proc", "type": "proc"}],
+          "linux": {"readonlyPaths": ["/proc/sys"],
+                    "maskedPaths": ["/proc/kcore", "/proc/acpi"]}})",
+                                                "/");
+  ASSERT_TRUE(in.ok()) << in.status();
+  ASSERT_EQ(in->steps.size(), 4u);
+  EXPECT_EQ(in->steps[0].kind, OciStepKind::kMount);
+  EXPECT_EQ(in->steps[1].kind, OciStepKind::kReadonlyPath);
+  EXPECT_EQ(in->steps[2].kind, OciStepKind::kMaskedPath);
+  EXPECT_EQ(in->steps[3].index, 4u);
+  EXPECT_EQ(in->steps[3].path_index, 1u);
+  EXPECT_EQ(std::get<MountCommand>(in->steps[3].main).options.root.dir,
+            "/b/rootfs");
+
+  in = PrepareApply(cmd, R"({"root": {"path": "r"},
+                             "linux": {"maskedPaths": [""]}})",
+                    "/");
+  EXPECT_THAT(in.status().message(),
+              HasSubstr("config: linux.maskedPaths[0]: is empty"));
+}
+
 }  // namespace
 }  // namespace linx::tools

@@ -8,8 +8,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -381,6 +383,243 @@ TEST(LinxApplyTest, HostileDestinationsStayInTheRoot) {
   Unmounter undo(b.rootfs);
 }
 
+// Whether `path` is the null device (a character device 1:3).
+bool IsNullDevice(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) &&
+         st.st_rdev == makedev(1, 3);
+}
+
+bool ReadOnly(const std::string& path) {
+  struct statvfs sv;
+  return ::statvfs(path.c_str(), &sv) == 0 && (sv.f_flag & ST_RDONLY) != 0;
+}
+
+// readonlyPaths and maskedPaths run after every mount: a read-only bind of
+// the path onto itself (its submounts too), /dev/null over a file, a
+// read-only tmpfs over a directory; missing paths are skipped. The dry run
+// shows them first and changes nothing.
+TEST(LinxApplyTest, ReadonlyAndMaskedPathsAreAppliedAfterTheMounts) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  Bundle b = MakeBundle("apply_paths");
+  Unmounter cleanup(b.top);
+  ASSERT_EQ(::mount("none", (b.data + "/sub").c_str(), "tmpfs", 0, nullptr), 0);
+  Write(b.rootfs + "/etc/secret", "image secret\n");
+  linx::testing::MakeSubdir(b.rootfs, "private");
+  Write(b.rootfs + "/private/key", "k\n");
+  Write(b.bundle + "/config.json", R"({"root": {"path": "rootfs"},
+    "mounts": [
+      {"destination": "/data", "type": "bind", "source": "data",
+       "options": ["rbind"]},
+      {"destination": "/run", "type": "tmpfs", "source": "run"}],
+    "linux": {"readonlyPaths": ["/data", "/etc", "/no/such/dir"],
+              "maskedPaths": ["/etc/secret", "/private", "/run",
+                              "/no/such/file"]}})");
+  const std::string table_before = MountInfoText();
+  const std::string tree_before = Tree(b.top);
+
+  LinxResult dry = RunLinx({"apply", b.bundle + "/config.json", "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry;
+  EXPECT_THAT(dry.out, HasSubstr("entry 3: readonlyPaths[0] \"/data\" "
+                                 "(read-only bind onto itself)"));
+  EXPECT_THAT(dry.out, HasSubstr("path: does not exist now: skipped unless "
+                                 "an earlier entry's mount provides it"));
+  EXPECT_THAT(dry.out, HasSubstr("entry 6: maskedPaths[0] \"/etc/secret\" "
+                                 "(masked)\n  path: \"/etc/secret\" exists "
+                                 "(not a directory: /dev/null over it)"));
+  EXPECT_THAT(dry.out, HasSubstr("path: \"/private\" exists (a directory: a "
+                                 "read-only tmpfs over it)"));
+  EXPECT_THAT(dry.out, HasSubstr(absl::StrCat(
+                           "mount(\"tmpfs\", \"", b.rootfs,
+                           "/private\", \"tmpfs\", MS_RDONLY, NULL)")));
+  EXPECT_THAT(dry.out, HasSubstr("AT_EMPTY_PATH|AT_RECURSIVE, "
+                                 "{attr_set=MS_RDONLY}) before it is "
+                                 "attached"));
+  LinxResult dry_json =
+      RunLinx({"apply", b.bundle + "/config.json", "--dry-run", "--json"});
+  ASSERT_EQ(dry_json.exit_code, 0) << dry_json;
+  absl::StatusOr<JsonValue> plan = ParseJson(dry_json.out);
+  ASSERT_TRUE(plan.ok()) << plan.status() << "\n" << dry_json.out;
+  const JsonValue* planned = plan->Find("entries");
+  ASSERT_EQ(planned->items.size(), 9u);
+  EXPECT_EQ(planned->items[0].Find("kind")->text, "mount");
+  EXPECT_EQ(planned->items[3].Find("kind")->text, "readonly_path");
+  const JsonValue& secret = planned->items[5];
+  EXPECT_EQ(secret.Find("kind")->text, "masked_path");
+  EXPECT_EQ(secret.Find("state")->text, "planned");
+  EXPECT_TRUE(secret.Find("file_destination")->boolean);
+  ASSERT_EQ(secret.Find("calls")->items.size(), 1u);
+  EXPECT_THAT(secret.Find("calls")->items[0].text,
+              HasSubstr("move_mount(open_tree(\"/dev/null\")"));
+  EXPECT_EQ(MountInfoText(), table_before);
+  EXPECT_EQ(Tree(b.top), tree_before);
+
+  LinxResult r = RunLinx({"apply", b.bundle + "/config.json"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("7 entries applied in root \"" + b.rootfs +
+                               "\" (2 missing paths skipped)"));
+  // readonlyPaths: the whole tree read-only, the source left writable.
+  EXPECT_TRUE(ReadOnly(b.rootfs + "/data"));
+  EXPECT_TRUE(ReadOnly(b.rootfs + "/data/sub")) << "a submount stayed rw";
+  EXPECT_FALSE(ReadOnly(b.data + "/sub"));
+  EXPECT_TRUE(ReadOnly(b.rootfs + "/etc"));
+  EXPECT_NE(::mkdir((b.rootfs + "/etc/new").c_str(), 0755), 0);
+  EXPECT_EQ(errno, EROFS);
+  // maskedPaths: the null device over the file, an empty read-only tmpfs
+  // over the directories.
+  EXPECT_TRUE(IsNullDevice(b.rootfs + "/etc/secret"));
+  EXPECT_EQ(Slurp(b.rootfs + "/etc/secret"), "");
+  std::optional<MountInfo> priv = FindMount(b.rootfs + "/private");
+  ASSERT_TRUE(priv.has_value());
+  EXPECT_EQ(priv->fstype, "tmpfs");
+  EXPECT_TRUE(HasOption(priv->vfs_options, "ro")) << priv->vfs_options;
+  EXPECT_EQ(Tree(b.rootfs + "/private"), "");
+  std::optional<MountInfo> run = FindMount(b.rootfs + "/run");
+  ASSERT_TRUE(run.has_value());
+  EXPECT_TRUE(HasOption(run->vfs_options, "ro")) << "the mask is on top";
+  EXPECT_FALSE(FindMount(b.rootfs + "/no").has_value());
+  EXPECT_FALSE(::access((b.rootfs + "/no").c_str(), F_OK) == 0)
+      << "a missing path was created";
+  EXPECT_EQ(Tree(b.host), "etc d 755 40 \n");
+}
+
+// A failure in a maskedPaths entry takes back every mount before it,
+// readonlyPaths and masks included: table and tree byte for byte as before.
+TEST(LinxApplyTest, AFailingMaskRollsBackTheMountsAndPathsBeforeIt) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  Bundle b = MakeBundle("apply_paths_rollback");
+  Unmounter cleanup(b.top);
+  Write(b.rootfs + "/etc/secret", "image secret\n");
+  ASSERT_EQ(::symlink("loop", (b.rootfs + "/loop").c_str()), 0);
+  Write(b.bundle + "/config.json", R"({"root": {"path": "rootfs"},
+    "mounts": [
+      {"destination": "/run", "type": "tmpfs", "source": "run"},
+      {"destination": "/data", "type": "bind", "source": "data",
+       "options": ["rbind"]}],
+    "linux": {"readonlyPaths": ["/data", "/etc"],
+              "maskedPaths": ["/etc/secret", "/loop", "/run"]}})");
+  const std::string table_before = MountInfoText();
+  const std::string tree_before = Tree(b.top);
+  LinxResult r = RunLinx({"apply", b.bundle + "/config.json"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("entry 6 (maskedPaths[1] \"/loop\")"));
+  EXPECT_THAT(r.err, HasSubstr("ELOOP"));
+  EXPECT_THAT(r.err, HasSubstr("rolled back"));
+  EXPECT_EQ(MountInfoText(), table_before);
+  EXPECT_EQ(Tree(b.top), tree_before);
+
+  LinxResult j = RunLinx({"apply", b.bundle + "/config.json", "--json"});
+  EXPECT_EQ(j.exit_code, 1) << j;
+  absl::StatusOr<JsonValue> doc = ParseJson(j.out);
+  ASSERT_TRUE(doc.ok()) << doc.status() << "\n" << j.out;
+  EXPECT_EQ(doc->Find("error")->Find("entry")->number, 6);
+  EXPECT_EQ(doc->Find("error")->Find("destination")->text, "/loop");
+  EXPECT_EQ(doc->Find("error")->Find("errno")->text, "ELOOP");
+  EXPECT_TRUE(doc->Find("rolled_back")->boolean);
+  EXPECT_TRUE(doc->Find("rollback_error")->is_null());
+  const JsonValue* entries = doc->Find("entries");
+  ASSERT_EQ(entries->items.size(), 7u);
+  EXPECT_EQ(entries->items[2].Find("state")->text, "done");
+  EXPECT_EQ(entries->items[4].Find("state")->text, "done");
+  EXPECT_EQ(entries->items[4].Find("resolved")->text, "/etc/secret");
+  EXPECT_EQ(entries->items[5].Find("kind")->text, "masked_path");
+  EXPECT_EQ(entries->items[5].Find("state")->text, "failed");
+  EXPECT_EQ(entries->items[6].Find("state")->text, "not_reached");
+  EXPECT_EQ(MountInfoText(), table_before);
+  EXPECT_EQ(Tree(b.top), tree_before);
+}
+
+// The image points masked and read-only paths out of the root (relative
+// and absolute symlinks, ".."), at a magic link, at the root itself. Each
+// mask and read-only bind lands inside the root, or is skipped because the
+// in-root target is missing, or the apply fails with nothing left mounted.
+TEST(LinxApplyTest, HostileReadonlyAndMaskedPathsStayInTheRoot) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  Bundle b = MakeBundle("apply_paths_hostile");
+  Unmounter cleanup(b.top);
+  Write(b.host + "/etc/passwd", "host secret\n");
+  const std::string proc = linx::testing::MakeSubdir(b.rootfs, "proc");
+  // Naively resolved from <root>/proc these reach b.host.
+  ASSERT_EQ(::symlink("../../../host/etc/passwd", (proc + "/kcore").c_str()),
+            0);
+  ASSERT_EQ(
+      ::symlink((b.host + "/etc/passwd").c_str(), (proc + "/keys").c_str()), 0);
+  ASSERT_EQ(::symlink("../../../host/etc", (proc + "/sys").c_str()), 0);
+  ASSERT_EQ(::symlink(b.host.c_str(), (proc + "/bus").c_str()), 0);
+  const std::string config =
+      R"({"root": {"path": "rootfs"}, "linux": {
+        "readonlyPaths": ["/proc/sys", "/proc/bus"],
+        "maskedPaths": ["/proc/kcore", "/proc/keys",
+                        "/../../host/etc/passwd"]}})";
+  Write(b.bundle + "/config.json", config);
+  const std::string host_before = Tree(b.host);
+  const std::string table_before = MountInfoText();
+
+  // 1. Nothing of that name inside the root: every path is skipped.
+  LinxResult r = RunLinx({"apply", b.bundle + "/config.json", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  absl::StatusOr<JsonValue> doc = ParseJson(r.out);
+  ASSERT_TRUE(doc.ok()) << doc.status() << "\n" << r.out;
+  for (const JsonValue& e : doc->Find("entries")->items) {
+    EXPECT_EQ(e.Find("state")->text, "skipped") << r.out;
+  }
+  EXPECT_EQ(MountInfoText(), table_before);
+  EXPECT_EQ(Tree(b.host), host_before);
+
+  // 2. The in-root counterparts exist: the masks and binds land there.
+  const std::string decoy = linx::testing::MakeSubdir(
+      linx::testing::MakeSubdir(b.rootfs, "host"), "etc");
+  Write(decoy + "/passwd", "decoy\n");
+  ASSERT_EQ(std::system(
+                absl::StrCat("mkdir -p '", b.rootfs, b.host, "/etc'").c_str()),
+            0);
+  Write(b.rootfs + b.host + "/etc/passwd", "decoy 2\n");
+  r = RunLinx({"apply", b.bundle + "/config.json"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(IsNullDevice(decoy + "/passwd"));
+  EXPECT_TRUE(IsNullDevice(b.rootfs + b.host + "/etc/passwd"));
+  EXPECT_TRUE(ReadOnly(decoy));
+  EXPECT_TRUE(ReadOnly(b.rootfs + b.host));
+  EXPECT_EQ(Slurp(b.host + "/etc/passwd"), "host secret\n");
+  EXPECT_FALSE(ReadOnly(b.host + "/etc"));
+  EXPECT_EQ(Tree(b.host), host_before);
+  for (const std::string& m : MountsUnder(b.top)) {
+    if (m == b.top) continue;
+    EXPECT_TRUE(absl::StartsWith(m, b.rootfs + "/")) << m;
+  }
+  { Unmounter undo(b.rootfs); }
+  ASSERT_EQ(MountInfoText(), table_before);
+
+  // 3. A magic link (through a proc the config mounts) and the root itself:
+  // the apply fails, and nothing stays mounted.
+  ASSERT_EQ(::symlink("/proc/self/root/etc", (b.rootfs + "/magic").c_str()), 0);
+  ASSERT_EQ(::symlink("../..", (b.rootfs + "/toroot").c_str()), 0);
+  struct Case {
+    std::string linux;
+    std::string error;
+  } cases[] = {
+      {R"("maskedPaths": ["/proc/kcore", "/magic/passwd"])", "ELOOP"},
+      {R"("readonlyPaths": ["/magic"])", "ELOOP"},
+      {R"("maskedPaths": ["/toroot"])", "EXDEV"},
+      {R"("readonlyPaths": ["/.."])", "EXDEV"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.linux);
+    Write(b.bundle + "/config.json",
+          absl::StrCat(R"({"root": {"path": "rootfs"}, "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"}],
+            "linux": {)",
+                       c.linux, "}}"));
+    const std::string tree_before = Tree(b.top);
+    LinxResult bad = RunLinx({"apply", b.bundle + "/config.json"});
+    EXPECT_EQ(bad.exit_code, 1) << bad;
+    EXPECT_THAT(bad.err, HasSubstr(c.error)) << bad;
+    EXPECT_THAT(bad.err, HasSubstr("rolled back")) << bad;
+    EXPECT_EQ(MountInfoText(), table_before);
+    EXPECT_EQ(Tree(b.top), tree_before);
+  }
+}
+
 TEST(LinxApplyTest, BadFilesAndUsageExitTwoAndTouchNothing) {
   LINX_SKIP_UNLESS_PRIVILEGED();
   Bundle b = MakeBundle("apply_usage");
@@ -501,6 +740,23 @@ TEST(LinxApplyTest, AppliesIntoAnotherNamespaceInOneTrip) {
   EXPECT_THAT(bad.err, HasSubstr("entry 2 (\"/b\")"));
   EXPECT_THAT(bad.err, HasSubstr("ENOENT"));
   EXPECT_EQ(Slurp(absl::StrCat("/proc/", pid, "/mountinfo")), child_before);
+  EXPECT_EQ(MountInfoText(), table_before);
+
+  // readonlyPaths and maskedPaths land there too; the mask is the caller's
+  // /dev/null, cloned before the trip.
+  Write(b.rootfs + "/etc/secret", "image secret\n");
+  Write(b.bundle + "/paths.json", R"({"root": {"path": "rootfs"}, "linux": {
+    "readonlyPaths": ["/etc"], "maskedPaths": ["/etc/secret"]}})");
+  LinxResult paths = RunLinx(
+      {"apply", b.bundle + "/paths.json", "--in", absl::StrCat("pid:", pid)});
+  ASSERT_EQ(paths.exit_code, 0) << paths;
+  std::optional<MountInfo> etc = FindMount(b.rootfs + "/etc", pid);
+  ASSERT_TRUE(etc.has_value());
+  EXPECT_TRUE(HasOption(etc->vfs_options, "ro")) << etc->vfs_options;
+  EXPECT_TRUE(FindMount(b.rootfs + "/etc/secret", pid).has_value());
+  EXPECT_TRUE(IsNullDevice(
+      absl::StrCat("/proc/", pid, "/root", b.rootfs, "/etc/secret")));
+  EXPECT_EQ(Slurp(b.rootfs + "/etc/secret"), "image secret\n");
   EXPECT_EQ(MountInfoText(), table_before);
   (*child)->Kill();
 }

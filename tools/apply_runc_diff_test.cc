@@ -1,8 +1,10 @@
 // Differential test of `linx apply` against a real peer, runc (Debian's,
 // installed by tools/bazel): the same OCI config — runc's default mounts
 // (less the cgroup emulation) plus binds (ro, rbind+ro with a submount, a
-// file) — is run by `runc run` in a busybox bundle, whose container prints
-// its /proc/self/mountinfo; and applied by `linx apply --in pid:N` into a
+// file, an rbind with a submount), readonlyPaths and maskedPaths (files,
+// directories, missing paths) — is run by `runc run` in a busybox bundle,
+// whose container prints its /proc/self/mountinfo and stats the masked
+// files; and applied by `linx apply --in pid:N` into a
 // parked child, which is then pivoted into the root (linx::PivotRoot, old
 // root detached) and its table read. The tables must agree on every mount
 // point, filesystem type and per-mount flag, except the intended
@@ -17,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +30,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -183,8 +187,48 @@ constexpr char kMounts[] = R"([
     {"destination": "/etc/hostinfo", "type": "bind", "source": "hostfile",
      "options": ["bind", "ro", "nosuid"]},
     {"destination": "/run", "type": "tmpfs", "source": "run",
-     "options": ["nosuid", "nodev", "noatime", "mode=755"]}
+     "options": ["nosuid", "nodev", "noatime", "mode=755"]},
+    {"destination": "/mnt/rw", "type": "bind", "source": "tree",
+     "options": ["rbind"]}
   ])";
+
+// Applied after the mounts by both (runc: readonlyPaths, then maskedPaths).
+// Files and directories of the new proc and sysfs, an rbind with a
+// submount, paths missing in the container (skipped by both; /proc/kcore
+// and /proc/acpi exist on some kernels only).
+constexpr char kReadonlyPaths[] =
+    R"(["/proc/sys", "/proc/sysrq-trigger", "/mnt/rw", "/linx-missing"])";
+constexpr char kMaskedPaths[] =
+    R"(["/proc/keys", "/proc/timer_list", "/proc/kcore", "/proc/acpi",
+        "/sys/firmware", "/proc/linx-missing/x"])";
+// The masked files the container stats (they exist on every kernel the
+// test runs on: CONFIG_KEYS, /proc/timer_list).
+constexpr const char* kMaskedFiles[] = {"/proc/keys", "/proc/timer_list"};
+constexpr char kStatMarker[] = "---- linx-diff stat ----";
+
+// What is mounted at `target` (the last, i.e. top, mount there), else at
+// its nearest ancestor: the mount a bind of `target` copies.
+std::optional<MountInfo> MountHolding(const std::vector<MountInfo>& table,
+                                      std::string target) {
+  while (true) {
+    std::optional<MountInfo> found;
+    for (const MountInfo& m : table) {
+      if (m.target == target) found = m;
+    }
+    if (found.has_value() || target == "/") return found;
+    size_t slash = target.rfind('/');
+    target = slash == 0 ? "/" : target.substr(0, slash);
+  }
+}
+
+Seen SeenOf(const MountInfo& m) {
+  Seen s;
+  s.fstype = m.fstype;
+  for (absl::string_view w : absl::StrSplit(m.vfs_options, ',')) {
+    s.flags.insert(std::string(w));
+  }
+  return s;
+}
 
 TEST(ApplyRuncDiffTest, LinxReproducesRuncsMountTable) {
   LINX_SKIP_UNLESS_PRIVILEGED();
@@ -208,7 +252,11 @@ TEST(ApplyRuncDiffTest, LinxReproducesRuncsMountTable) {
   const std::string rootfs = linx::testing::MakeSubdir(bundle, "rootfs");
   const std::string state = linx::testing::MakeSubdir(top, "state");
   linx::testing::MakeSubdir(rootfs, "bin");
-  ASSERT_EQ(::symlink("/bin/busybox", (rootfs + "/bin/cat").c_str()), 0);
+  for (const char* applet : {"cat", "sh", "stat"}) {
+    ASSERT_EQ(::symlink("/bin/busybox",
+                        absl::StrCat(rootfs, "/bin/", applet).c_str()),
+              0);
+  }
   {
     std::ifstream in("/bin/busybox", std::ios::binary);
     std::ofstream out(rootfs + "/bin/busybox", std::ios::binary);
@@ -223,19 +271,27 @@ TEST(ApplyRuncDiffTest, LinxReproducesRuncsMountTable) {
   // The rbind's source carries a submount (a tmpfs with no flags).
   ASSERT_EQ(::mount("sub", (tree + "/sub").c_str(), "tmpfs", 0, nullptr), 0);
 
-  Write(bundle + "/config.json", absl::StrCat(R"({
+  Write(
+      bundle + "/config.json",
+      absl::StrCat(R"({
   "ociVersion": "1.0.2",
   "process": {"terminal": false, "user": {"uid": 0, "gid": 0},
-              "args": ["cat", "/proc/self/mountinfo"],
+              "args": ["sh", "-c", ")",
+                   "cat /proc/self/mountinfo; echo ", kStatMarker,
+                   "; stat -c '%n %F %t:%T' ", absl::StrJoin(kMaskedFiles, " "),
+                   R"("],
               "env": ["PATH=/bin"], "cwd": "/"},
   "root": {"path": "rootfs", "readonly": false},
   "hostname": "linx-diff",
   "mounts": )",
-                                              kMounts, R"(,
+                   kMounts, R"(,
   "linux": {
     "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"},
                    {"type": "mount"}, {"type": "network"}],
-    "maskedPaths": [], "readonlyPaths": []
+    "maskedPaths": )",
+                   kMaskedPaths, R"(,
+    "readonlyPaths": )",
+                   kReadonlyPaths, R"(
   }
 })"));
 
@@ -245,7 +301,10 @@ TEST(ApplyRuncDiffTest, LinxReproducesRuncsMountTable) {
                         bundle);
   ASSERT_EQ(r.exit_code, 0) << "runc run failed:\n" << r.out;
   std::cout << "---- runc's container table ----\n" << r.out;
-  Write(top + "/runc.mountinfo", r.out);
+  const size_t marker = r.out.find(kStatMarker);
+  ASSERT_NE(marker, std::string::npos) << r.out;
+  const std::string runc_stat = r.out.substr(marker);
+  Write(top + "/runc.mountinfo", r.out.substr(0, marker));
   absl::StatusOr<std::vector<MountInfo>> runc_table =
       List(top + "/runc.mountinfo");
   ASSERT_TRUE(runc_table.ok()) << runc_table.status();
@@ -276,6 +335,18 @@ TEST(ApplyRuncDiffTest, LinxReproducesRuncsMountTable) {
   ASSERT_TRUE(s.ok()) << s;
   absl::StatusOr<std::vector<MountInfo>> linx_table = List(pid);
   ASSERT_TRUE(linx_table.ok()) << linx_table.status();
+  // Both masked the files with a null device.
+  for (const char* f : kMaskedFiles) {
+    SCOPED_TRACE(f);
+    EXPECT_THAT(runc_stat, ::testing::HasSubstr(
+                               absl::StrCat(f, " character special file 1:3")));
+    struct stat st;
+    ASSERT_EQ(::stat(absl::StrCat("/proc/", pid, "/root", f).c_str(), &st), 0)
+        << std::strerror(errno);
+    EXPECT_TRUE(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
+  }
+  absl::StatusOr<std::vector<MountInfo>> own_table = List();
+  ASSERT_TRUE(own_table.ok()) << own_table.status();
   {
     std::ifstream f(absl::StrCat("/proc/", pid, "/mountinfo"));
     std::stringstream ss;
@@ -293,7 +364,9 @@ TEST(ApplyRuncDiffTest, LinxReproducesRuncsMountTable) {
   // compares something).
   for (const char* t :
        {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys",
-        "/mnt/ro", "/mnt/tree", "/mnt/tree/sub", "/etc/hostinfo", "/run"}) {
+        "/mnt/ro", "/mnt/tree", "/mnt/tree/sub", "/etc/hostinfo", "/run",
+        "/mnt/rw", "/mnt/rw/sub", "/proc/sys", "/proc/keys", "/proc/timer_list",
+        "/sys/firmware"}) {
     EXPECT_TRUE(want.count(t)) << "runc has no mount at " << t;
     EXPECT_TRUE(got.count(t)) << "linx has no mount at " << t;
   }
@@ -305,6 +378,30 @@ TEST(ApplyRuncDiffTest, LinxReproducesRuncsMountTable) {
   EXPECT_TRUE(got["/mnt/tree/sub"].flags.count("ro"));
   want["/mnt/tree/sub"].flags.erase("rw");
   want["/mnt/tree/sub"].flags.insert("ro");
+  // The same for readonlyPaths: linx binds the path read-only with its
+  // submounts; runc 1.1 remounts only the top mount of its rbind.
+  ASSERT_TRUE(want.count("/mnt/rw/sub") && got.count("/mnt/rw/sub"));
+  EXPECT_TRUE(want["/mnt/rw"].flags.count("ro"));
+  EXPECT_FALSE(want["/mnt/rw/sub"].flags.count("ro"));
+  EXPECT_TRUE(got["/mnt/rw/sub"].flags.count("ro"));
+  want["/mnt/rw/sub"].flags.erase("rw");
+  want["/mnt/rw/sub"].flags.insert("ro");
+  // The intended difference for masked files (docs/apply.md): runc binds
+  // the container's /dev/null (after the pivot), so the mask has the type
+  // and flags of the mount holding it (runc's /dev tmpfs where it could
+  // mknod, a devtmpfs bind where it binds the host's node); linx binds the
+  // caller's /dev/null, so the mask has the type and flags of the mount
+  // holding the caller's.
+  std::optional<MountInfo> runc_null = MountHolding(*runc_table, "/dev/null");
+  std::optional<MountInfo> own_null = MountHolding(*own_table, "/dev/null");
+  ASSERT_TRUE(runc_null.has_value() && own_null.has_value());
+  for (const char* f : kMaskedFiles) {
+    SCOPED_TRACE(f);
+    ASSERT_TRUE(want.count(f) && got.count(f));
+    EXPECT_EQ(want[f], SeenOf(*runc_null));
+    EXPECT_EQ(got[f], SeenOf(*own_null));
+    want[f] = got[f];
+  }
 
   for (const auto& [target, seen] : want) {
     SCOPED_TRACE(target);

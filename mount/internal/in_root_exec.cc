@@ -226,8 +226,13 @@ absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root,
                         std::vector<UndoRecord>* undo) {
   const RootSpec& spec = *plan.root;
   std::shared_ptr<UniqueFd> tree = p.tree;
+  // A path bound onto itself (linx apply's readonlyPaths) is resolved once:
+  // the tree is cloned from, and attached onto, the same descriptor, so no
+  // rename between two walks can make them differ.
+  const bool onto_itself = spec.source_in_root && p.source == p.target &&
+                           !spec.mkdir && !spec.create;
+  InRootPath source;
   if (spec.source_in_root) {
-    InRootPath source;
     RETURN_IF_ERROR(Resolve(plan, root, p.source, {}, &source));
     unsigned flags = sys::kOpenTreeClone | O_CLOEXEC | sys::kAtEmptyPath |
                      (p.rec ? sys::kAtRecursive : 0);
@@ -255,10 +260,14 @@ absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root,
                      "an idmapped bind needs mount_setattr(2) (5.12+)");
   }
   InRootPath target;
-  InRootOptions opts;
-  opts.mkdir = spec.mkdir;
-  opts.create_file = spec.create;
-  RETURN_IF_ERROR(Resolve(plan, root, p.target, opts, &target));
+  if (onto_itself) {
+    target = std::move(source);
+  } else {
+    InRootOptions opts;
+    opts.mkdir = spec.mkdir;
+    opts.create_file = spec.create;
+    RETURN_IF_ERROR(Resolve(plan, root, p.target, opts, &target));
+  }
   if (sys::MoveMount(tree->get(), "", target.fd.get(), "",
                      sys::kMoveMountFEmptyPath | sys::kMoveMountTEmptyPath |
                          (p.beneath ? sys::kMoveMountBeneath : 0)) != 0) {

@@ -19,8 +19,9 @@ namespace linx::mount_internal {
 //     → move_mount(mnt, "", target_fd, "", F|T_EMPTY_PATH) (5.2+; before:
 //     mount(2) onto /proc/thread-self/fd/N) → propagation on the new mount;
 //   bind: the source tree (open_tree of the caller's path, or of the source
-//     resolved in the root) → move_mount onto the target fd → the per-mount
-//     flags and propagation on the attached tree;
+//     resolved in the root, or a tree the caller cloned) → move_mount onto
+//     the target fd (a source equal to the target: the same fd, resolved
+//     once) → the per-mount flags and propagation on the attached tree;
 //   move: move_mount(source_fd → target_fd);
 //   remount, umount (and umount -R): on /proc/thread-self/fd/N of the
 //     resolved target (each submount of a tree resolved in the root again);

@@ -232,6 +232,15 @@ absl::StatusOr<Plan> PlanBind(const BindCommand& c, const Namespace& in) {
         op, "source_in_root",
         "contradicts a source from the caller's namespace (BindFromHost)");
   }
+  if (c.source_tree != nullptr) {
+    if (o.source_in_root) {
+      return BadArgumentError(op, "source_in_root",
+                              "contradicts a source tree the caller cloned");
+    }
+    if (!c.source_tree->valid()) {
+      return BadArgumentError(op, "source_tree", "is not an open tree");
+    }
+  }
   RETURN_IF_ERROR(CheckMountFlags(op, o.flags));
   for (MountFlag f : o.flags) {
     switch (f) {
@@ -256,7 +265,8 @@ absl::StatusOr<Plan> PlanBind(const BindCommand& c, const Namespace& in) {
   p.target = c.target;
   p.data = o.data;
   p.create = o.create;
-  p.from_caller = c.source_from_caller;
+  p.from_caller = c.source_from_caller || c.source_tree != nullptr;
+  p.tree = c.source_tree;
   p.rec = (bits & MS_REC) != 0;
   // mount(2) ignores per-mount flags on MS_BIND: they need the follow-up.
   p.per_mount = bits & kPerMountBits;
