@@ -507,7 +507,7 @@ absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
                                           const ParseOptions& options) {
   MountTable t;
   t.arena_ = std::make_unique<std::string>(std::move(text));
-  absl::Status s = t.ParseArena(options);
+  absl::Status s = t.ParseArena(options, MountTable::kCount);
   if (!s.ok()) return s;
   return t;
 }
@@ -515,10 +515,11 @@ absl::StatusOr<MountTable> ParseMountInfo(std::string&& text,
 absl::Status MountTable::Reparse(absl::string_view text,
                                  const ParseOptions& options) {
   if (arena_ == nullptr) arena_ = std::make_unique<std::string>();
-  arena_->clear();
-  arena_->reserve(text.size());
-  size_t lines = AppendCountingLines(arena_.get(), text);
-  absl::Status s = ParseArena(options, lines);
+  arena_->assign(text.data(), text.size());
+  // A table that held entries before keeps its vectors and lets them grow
+  // (amortized) instead of counting lines: re-reads are of similar size.
+  absl::Status s =
+      ParseArena(options, entries_.capacity() != 0 ? kUncounted : kCount);
   if (!s.ok()) {
     arena_->clear();
     entries_.clear();
@@ -537,8 +538,9 @@ absl::Status MountTable::ParseArena(const ParseOptions& options, size_t lines) {
   if (buf.empty()) return absl::OkStatus();
   // The vectors are sized once from the line count (memchr is vectorized;
   // a copying caller counted while copying). A reused table (Reparse)
-  // whose vectors already hold that many keeps them.
-  if (lines == std::string::npos) {
+  // keeps the vectors it has and lets them grow.
+  if (lines == kUncounted) lines = 0;
+  if (lines == kCount) {
     lines = 0;
     for (const char *c = buf.data(), *ce = c + buf.size();
          (c = static_cast<const char*>(std::memchr(c, '\n', ce - c))) !=

@@ -224,9 +224,11 @@ class MountTable {
                                                    const ParseOptions& options);
   // Parses the text in *arena_ into the vectors (cleared first). `lines`:
   // the number of '\n' in it when the caller counted them while copying,
-  // else npos (a fresh table counts them to size its vectors once).
-  absl::Status ParseArena(const ParseOptions& options,
-                          size_t lines = std::string::npos);
+  // kCount to count them first (to size the vectors once), kUncounted to
+  // keep the vectors' capacity and grow them as needed.
+  static constexpr size_t kCount = ~size_t{0};
+  static constexpr size_t kUncounted = ~size_t{0} - 1;
+  absl::Status ParseArena(const ParseOptions& options, size_t lines);
   std::unique_ptr<std::string> arena_;
   std::vector<absl::string_view> optional_fields_;
   std::vector<MountEntry> entries_;
