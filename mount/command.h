@@ -31,7 +31,9 @@
 //   3. where it runs: the calling thread (Self; never for pivot_root), an
 //      nsexec worker (another namespace, pivot_root), or a child forked into
 //      the target's PID namespace (proc into another namespace, and every
-//      mount when the namespace was opened with an explicit pidns_path);
+//      mount when the namespace was opened with an explicit pidns_path; a
+//      proc with a root: the child opens only its fs context, a worker
+//      does the rest);
 //   4. the syscalls, undoing a new mount when a follow-up fails;
 //   5. the error: the call written out, the namespace, the stage, the errno
 //      and a hint (mount/mount.h, "Errors").

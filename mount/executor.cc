@@ -121,6 +121,7 @@ absl::Status NameTheCall(const absl::Status& s, const Plan& plan) {
 absl::Status Run(Plan plan, const Namespace& in,
                  std::vector<UndoRecord>* undo) {
   RETURN_IF_ERROR(OpenSourceTree(plan));
+  RETURN_IF_ERROR(mount_internal::OpenForkedFsContext(plan, in));
   switch (plan.where) {
     case Where::kCaller:
       return ExecHere(plan, undo);
@@ -268,6 +269,7 @@ absl::Status ExecuteBatch(absl::Span<const Command> steps,
   }
   for (size_t i = 0; i < n; ++i) {
     absl::Status s = OpenSourceTree(plans[i]);
+    if (s.ok()) s = mount_internal::OpenForkedFsContext(plans[i], in);
     if (!s.ok()) return PrefixStatus(s, step_prefix(i));
   }
   // Trips: a run of steps that may share a thread shares one worker (or,

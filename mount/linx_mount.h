@@ -218,9 +218,10 @@ LINX_API int linx_pivot_root(const char* new_root, const char* put_old,
  * (0755) inside the root, one at a time and never through a symlink;
  * LINX_IN_ROOT_SOURCE_IN_ROOT resolves a bind's source in the root too.
  * `create_target` creates the placeholder file inside the root. Every other
- * argument as for linx_mount (pidns_path is not offered: the forked path
- * cannot resolve in a root). Resolution failures come back at
- * LINX_STAGE_RESOLVE (ENOENT, ENOTDIR, ELOOP for loops and magic links;
+ * argument as for linx_mount (pidns_path is not offered: a "proc" shows
+ * the caller's PID namespace, as with linx_mount and an ns_path alone; the
+ * C++ API's Namespace::Pid shows the target's). Resolution failures come back
+ * at LINX_STAGE_RESOLVE (ENOENT, ENOTDIR, ELOOP for loops and magic links;
  * EXDEV for a mount that ended outside the root). docs/security.md. */
 #define LINX_IN_ROOT_MKDIR 1
 #define LINX_IN_ROOT_SOURCE_IN_ROOT 2

@@ -782,6 +782,14 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
         return absl::OkStatus();
       }
       Command main = steps[i].main;
+      if (auto* m = std::get_if<MountCommand>(&main);
+          m != nullptr && m->fstype == "proc" && !in.is_self()) {
+        // A proc shows the PID namespace of whoever opens its context, and
+        // this thread is only in the target's mount namespace: the
+        // executor forks a child into the target's PID namespace for that
+        // (mount/internal/forked.h) and mounts on a worker of its own.
+        m->options.in = in;
+      }
       if (auto* b = std::get_if<BindCommand>(&main)) {
         // A file is bound onto a file: create the destination as one.
         b->options.create = r.file_destination = !SourceIsDirectory(steps[i]);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -131,6 +132,112 @@ TEST(ProcTest, PathTargetUsesTheCallersPidNamespace) {
   EXPECT_TRUE(mine_in_p) << "the caller's PID namespace";
   EXPECT_FALSE(mine_in_q) << "the child's PID namespace";
   EXPECT_TRUE(init_in_q);
+}
+
+// The same with a root (as `linx apply --in pid:N` mounts a container's
+// /proc): a child forked into the target's PID namespace opens the proc's
+// fs context, the worker resolves the target inside the root, configures,
+// attaches and checks. The proc shows the child's PID namespace: not our
+// pid, and /proc/1 is the child's init (its ns/pid link is the child's).
+TEST(ProcTest, WithARootIntoAPidsNamespaceShowsThatNamespace) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  ASSERT_OK_AND_ASSIGN(auto child, ParkedChild::Spawn());
+  std::string base = MakeScratchDir("proc-root");
+  std::string root = MakeSubdir(base, "rootfs");
+  MakeSubdir(root, "proc");
+  MakeSubdir(base, "outside");
+  ASSERT_EQ(::symlink("../outside", (root + "/escape").c_str()), 0);
+  ASSERT_OK_AND_ASSIGN(Namespace by_pid, Namespace::Pid(child->pid()));
+  MountOptions o;
+  o.in = by_pid;
+  o.root.dir = root;
+  o.flags = {MountFlag::kNosuid, MountFlag::kNodev, MountFlag::kNoexec};
+  o.data = "hidepid=1";
+  ASSERT_OK(Mount("proc", "/proc", "proc", o));
+  // A symlink in the image cannot take a proc out of the root: "../outside"
+  // resolves to <root>/outside, which does not exist.
+  absl::Status escape = Mount("proc", "/escape", "proc", o);
+  EXPECT_THAT(escape, ErrnoIs(ENOENT));
+
+  std::string me = std::to_string(::getpid());
+  std::string want_pidns(64, '\0'), got_pidns(64, '\0');
+  ssize_t wn =
+      ::readlink(absl::StrCat("/proc/", child->pid(), "/ns/pid").c_str(),
+                 &want_pidns[0], want_pidns.size());
+  ASSERT_GT(wn, 0);
+  want_pidns.resize(wn);
+  bool mine = true, init = false, outside_mounted = true;
+  std::string opts;
+  ASSERT_OK(RunIn(by_pid, "check", [&] {
+    mine = ::access((root + "/proc/" + me).c_str(), F_OK) == 0;
+    init = ::access((root + "/proc/1").c_str(), F_OK) == 0;
+    ssize_t n = ::readlink((root + "/proc/1/ns/pid").c_str(), &got_pidns[0],
+                           got_pidns.size());
+    got_pidns.resize(n > 0 ? n : 0);
+    struct statvfs st;
+    if (::statvfs((root + "/proc").c_str(), &st) == 0) {
+      opts = absl::StrCat(st.f_flag & ST_NOSUID ? "nosuid " : "",
+                          st.f_flag & ST_NODEV ? "nodev " : "",
+                          st.f_flag & ST_NOEXEC ? "noexec" : "");
+    }
+    outside_mounted = ::access((base + "/outside/1").c_str(), F_OK) == 0;
+    return absl::OkStatus();
+  }));
+  EXPECT_FALSE(mine) << "the proc shows the caller's PID namespace";
+  EXPECT_TRUE(init);
+  EXPECT_EQ(got_pidns, want_pidns);
+  EXPECT_EQ(opts, "nosuid nodev noexec");
+  EXPECT_FALSE(outside_mounted);
+  EXPECT_TRUE(MountedIn(child->pid(), root + "/proc"));
+  EXPECT_FALSE(MountedIn(0, root + "/proc"));
+  // The kernel's options made it through fsconfig on the worker.
+  bool hidepid = false;
+  ASSERT_OK(RunIn(by_pid, "check", [&] {
+    std::optional<std::string> mi = ReadFile("/proc/thread-self/mountinfo");
+    hidepid = mi.has_value() && mi->find("hidepid=") != std::string::npos;
+    return absl::OkStatus();
+  }));
+  EXPECT_TRUE(hidepid);
+}
+
+// A Batch takes the same path, and a dead PID namespace fails at fork
+// before anything is touched.
+TEST(ProcTest, WithARootInABatchAndIntoADeadPidNamespace) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  ASSERT_OK_AND_ASSIGN(auto child, ParkedChild::Spawn());
+  std::string root = MakeScratchDir("proc-root-batch");
+  MakeSubdir(root, "proc");
+  MakeSubdir(root, "tmp");
+  std::string mnt = absl::StrCat("/proc/", child->pid(), "/ns/mnt");
+  std::string pidns = absl::StrCat("/proc/", child->pid(), "/ns/pid");
+  ASSERT_OK_AND_ASSIGN(Namespace by_pid, Namespace::Pid(child->pid()));
+  ASSERT_OK_AND_ASSIGN(Namespace with_pidns, Namespace::Path(mnt, pidns));
+  MountOptions o;
+  o.root.dir = root;
+  Batch b;
+  b.Mount("tmp", "/tmp", "tmpfs", o);
+  b.Mount("proc", "/proc", "proc", o);
+  ASSERT_OK(b.Run(by_pid));
+  EXPECT_TRUE(MountedIn(child->pid(), root + "/tmp"));
+  EXPECT_TRUE(MountedIn(child->pid(), root + "/proc"));
+  bool mine = true;
+  ASSERT_OK(RunIn(by_pid, "check", [&] {
+    mine = ::access((root + "/proc/" + std::to_string(::getpid())).c_str(),
+                    F_OK) == 0;
+    return absl::OkStatus();
+  }));
+  EXPECT_FALSE(mine);
+  ASSERT_OK_AND_ASSIGN(Namespace mnt_only, Namespace::Path(mnt));
+  child->Kill();
+  std::string other = MakeSubdir(root, "proc2");
+  o.in = with_pidns;
+  EXPECT_THAT(Mount("proc", "/proc2", "proc", o), StageIs(Stage::kFork));
+  bool mounted = true;
+  ASSERT_OK(RunIn(mnt_only, "check", [&] {
+    mounted = ::access((other + "/1").c_str(), F_OK) == 0;
+    return absl::OkStatus();
+  }));
+  EXPECT_FALSE(mounted);
 }
 
 // pivot_root(2) in the caller's own namespace, from a test child that has

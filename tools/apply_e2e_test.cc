@@ -713,7 +713,9 @@ TEST(LinxApplyTest, AppliesIntoAnotherNamespaceInOneTrip) {
     {"destination": "/run", "type": "tmpfs", "source": "run",
      "options": ["nosuid", "nodev"]},
     {"destination": "/data", "type": "bind", "source": "data",
-     "options": ["bind", "ro"]}
+     "options": ["bind", "ro"]},
+    {"destination": "/proc", "type": "proc", "source": "proc",
+     "options": ["nosuid", "noexec", "nodev"]}
   ])");
   const std::string table_before = MountInfoText();
   LinxResult r = RunLinx({"apply", b.bundle + "/m.json", "--root", b.rootfs,
@@ -722,6 +724,22 @@ TEST(LinxApplyTest, AppliesIntoAnotherNamespaceInOneTrip) {
   std::optional<MountInfo> run = FindMount(b.rootfs + "/run", pid);
   ASSERT_TRUE(run.has_value());
   EXPECT_EQ(run->fstype, "tmpfs");
+  // The proc shows the child's PID namespace, not linx's: its /proc/1 is
+  // the child (the same ns/pid link), and no pid of ours is in it.
+  std::optional<MountInfo> proc = FindMount(b.rootfs + "/proc", pid);
+  ASSERT_TRUE(proc.has_value());
+  EXPECT_EQ(proc->fstype, "proc");
+  const std::string in_child = absl::StrCat("/proc/", pid, "/root", b.rootfs);
+  char got[64] = {}, want[64] = {};
+  ASSERT_GT(
+      ::readlink((in_child + "/proc/1/ns/pid").c_str(), got, sizeof got - 1),
+      0);
+  ASSERT_GT(::readlink(absl::StrCat("/proc/", pid, "/ns/pid").c_str(), want,
+                       sizeof want - 1),
+            0);
+  EXPECT_STREQ(got, want);
+  EXPECT_NE(
+      ::access(absl::StrCat(in_child, "/proc/", ::getpid()).c_str(), F_OK), 0);
   std::optional<MountInfo> data = FindMount(b.rootfs + "/data", pid);
   ASSERT_TRUE(data.has_value());
   EXPECT_TRUE(HasOption(data->vfs_options, "ro"));

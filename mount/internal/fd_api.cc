@@ -162,8 +162,17 @@ std::vector<std::pair<std::string, std::optional<std::string>>> SplitData(
 absl::StatusOr<UniqueFd> NewDetachedMount(const Plan& plan,
                                           const NewMountPlan& p,
                                           bool* unsupported) {
-  UniqueFd fs(sys::Fsopen(p.fstype.c_str(), sys::kFsopenCloexec));
-  if (!fs.valid()) {
+  // A context opened already (by a child in the target's PID namespace,
+  // forked.h) or one of this thread's.
+  UniqueFd own;
+  if (p.fs_context == nullptr || !p.fs_context->valid()) {
+    own.reset(sys::Fsopen(p.fstype.c_str(), sys::kFsopenCloexec));
+  }
+  const int fs_fd = own.valid() ? own.get()
+                    : p.fs_context != nullptr && p.fs_context->valid()
+                        ? p.fs_context->get()
+                        : -1;
+  if (fs_fd < 0) {
     int err = errno;
     if (err == ENOSYS) {
       g_no_fsopen.store(true);  // probed once: a kernel before 5.2
@@ -176,12 +185,12 @@ absl::StatusOr<UniqueFd> NewDetachedMount(const Plan& plan,
   }
   auto config = [&](unsigned cmd, const char* key, const char* value,
                     const std::string& call) -> absl::Status {
-    if (sys::Fsconfig(fs.get(), cmd, key, value, 0) == 0) {
+    if (sys::Fsconfig(fs_fd, cmd, key, value, 0) == 0) {
       return absl::OkStatus();
     }
     int err = errno;
     return CallError(plan, PrimaryCall(plan), Stage::kMount, err, call,
-                     KernelMessages(fs.get()));
+                     KernelMessages(fs_fd));
   };
   if (!p.source.empty()) {
     RETURN_IF_ERROR(config(sys::kFsconfigSetString, "source", p.source.c_str(),
@@ -197,7 +206,7 @@ absl::StatusOr<UniqueFd> NewDetachedMount(const Plan& plan,
   for (const auto& [key, value] : SplitData(p.data)) {
     if (value && p.fstype == "overlay" && key == "lowerdir") {
       bool split = false;
-      RETURN_IF_ERROR(OverlayLayers(plan, fs.get(), *value, &split));
+      RETURN_IF_ERROR(OverlayLayers(plan, fs_fd, *value, &split));
       if (split) continue;
     }
     if (value) {
@@ -213,11 +222,11 @@ absl::StatusOr<UniqueFd> NewDetachedMount(const Plan& plan,
   }
   RETURN_IF_ERROR(config(sys::kFsconfigCmdCreate, nullptr, nullptr,
                          "fsconfig(FSCONFIG_CMD_CREATE)"));
-  UniqueFd mnt(sys::Fsmount(fs.get(), sys::kFsmountCloexec, AttrsOf(p.flags)));
+  UniqueFd mnt(sys::Fsmount(fs_fd, sys::kFsmountCloexec, AttrsOf(p.flags)));
   if (!mnt.valid()) {
     int err = errno;
     return CallError(plan, PrimaryCall(plan), Stage::kMount, err,
-                     "fsmount(FSMOUNT_CLOEXEC)", KernelMessages(fs.get()));
+                     "fsmount(FSMOUNT_CLOEXEC)", KernelMessages(fs_fd));
   }
   return mnt;
 }

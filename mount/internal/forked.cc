@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -161,7 +162,57 @@ struct ArgsOf {
   ForkedArgs operator()(const PivotRootPlan& p) const { return {}; }
 };
 
+// OpenForkedFsContext's child: fsopen(2) here, in the target's PID
+// namespace, then the context moved into the slot the parent reserved (the
+// descriptor table is shared: nsexec.h).
+struct FsopenArgs {
+  const char* fstype = nullptr;
+  int slot = -1;
+};
+
+StageErrno ForkedFsopen(void* arg) {
+  const FsopenArgs* a = static_cast<const FsopenArgs*>(arg);
+  int fd = sys::Fsopen(a->fstype, sys::kFsopenCloexec);
+  if (fd < 0) return {Stage::kMount, errno};
+  int err = ::dup3(fd, a->slot, O_CLOEXEC) < 0 ? errno : 0;
+  ::close(fd);
+  if (err != 0) return {Stage::kMount, err};
+  return {Stage::kNone, 0};
+}
+
 }  // namespace
+
+absl::Status OpenForkedFsContext(Plan& plan, const Namespace& in) {
+  if (!TakesForkedFsContext(plan)) return absl::OkStatus();
+  auto& p = std::get<NewMountPlan>(plan.call);
+  // The slot: any descriptor, replaced by the child's dup3(2).
+  UniqueFd slot(::open("/", O_PATH | O_CLOEXEC));
+  if (!slot.valid()) {
+    int err = errno;
+    return CallError(plan, "open(\"/\", O_PATH)", Stage::kMount, err);
+  }
+  FsopenArgs args;
+  args.fstype = p.fstype.c_str();
+  args.slot = slot.get();
+  absl::Status s = RunInForked(in, plan.operation, &ForkedFsopen, &args);
+  if (!s.ok()) {
+    std::optional<OpError> e = GetOpError(s);
+    if (e.has_value() && e->stage == Stage::kMount) {
+      std::string call =
+          absl::StrCat("fsopen(", Quote(p.fstype), ", FSOPEN_CLOEXEC)");
+      return CallError(plan, call, Stage::kMount, e->errno_value,
+                       e->errno_value == ENOSYS
+                           ? "a proc with a root into another PID namespace "
+                             "needs fsopen(2), Linux 5.2+"
+                           : "");
+    }
+    return PrefixStatus(s,
+                        absl::StrCat(PrimaryCall(plan), plan.in_suffix, ": "));
+  }
+  p.fs_context = std::make_shared<UniqueFd>(slot.release());
+  plan.where = Where::kWorker;
+  return absl::OkStatus();
+}
 
 absl::Status RunForked(const Plan& plan, const Namespace& in) {
   ForkedArgs args = std::visit(ArgsOf{}, plan.call);

@@ -18,6 +18,18 @@ namespace linx::mount_internal {
 // the submount walk reads mountinfo, which a forked child may not: ENOSYS).
 absl::Status RunForked(const Plan& plan, const Namespace& in);
 
+// A proc mount with a root (InRoot) into another PID namespace: resolving
+// in the root is not async-signal-safe, so the forked child does only
+// fsopen("proc") — which fixes the PID namespace the proc shows — and
+// leaves the context in a descriptor slot of the shared table; the plan
+// then runs on a worker like any mount with a root (resolution, fsconfig,
+// fsmount, move_mount onto the resolved target, the inside-root check),
+// with the kernel's messages. Sets NewMountPlan::fs_context and moves the
+// plan from Where::kForked to Where::kWorker; other plans are left alone.
+// Errors: fsopen's (ENOSYS before Linux 5.2: this combination needs it),
+// and RunInForked's stages.
+absl::Status OpenForkedFsContext(Plan& plan, const Namespace& in);
+
 }  // namespace linx::mount_internal
 
 #endif  // LINX_MOUNT_INTERNAL_FORKED_H_

@@ -429,6 +429,14 @@ Where WhereOf(const Plan& plan, const Namespace& in) {
 
 }  // namespace
 
+bool TakesForkedFsContext(const Plan& plan) {
+  const auto* p = std::get_if<NewMountPlan>(&plan.call);
+  return p != nullptr && plan.root && plan.where == Where::kForked &&
+         p->main_call && p->fstype == "proc" &&
+         (p->flags & (MS_BIND | MS_MOVE | MS_REMOUNT)) == 0 && !p->beneath &&
+         p->data.find('"') == std::string::npos;
+}
+
 const Namespace& InOf(const Command& command) {
   return std::visit(
       [](const auto& c) -> const Namespace& { return c.options.in; }, command);
@@ -484,14 +492,16 @@ absl::StatusOr<Plan> MakePlan(const Command& command, const Namespace& in) {
                                          " bytes, which mount(2) in a forked "
                                          "child cannot take"));
   }
-  if (plan->root && plan->where == Where::kForked) {
+  if (plan->root && plan->where == Where::kForked &&
+      !TakesForkedFsContext(*plan)) {
     // The forked child may run only async-signal-safe code; resolving in a
-    // root is not. (A proc for a container: mount it with the root from the
-    // caller's PID namespace, or inside the container.)
+    // root is not. A proc is the exception (forked.h: the child only opens
+    // its fs context); other mounts made in a named PID namespace
+    // (pidns_path) with a root are refused.
     return BadArgumentError(plan->operation, "root",
                             "cannot be combined with a mount made in the "
-                            "target's PID namespace (proc into another "
-                            "namespace, or a pidns_path) yet");
+                            "target's PID namespace (a pidns_path) other "
+                            "than a new proc yet");
   }
   return plan;
 }

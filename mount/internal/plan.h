@@ -36,6 +36,11 @@ struct NewMountPlan {
   unsigned long propagation = 0;  // MS_<type>[|MS_REC|MS_SILENT], own call
   bool create = false;
   bool beneath = false;  // MOVE_MOUNT_BENEATH
+  // An fsopen(2) context made by a child forked into the target's PID
+  // namespace (a proc with a root there: the pid namespace a proc shows is
+  // fixed when its context is opened); the rest of the mount runs on the
+  // worker. See OpenForkedFsContext (forked.h).
+  std::shared_ptr<UniqueFd> fs_context;
 };
 
 // A bind, of a path in the target namespace or of a tree the caller opened
@@ -112,6 +117,12 @@ absl::StatusOr<Plan> MakePlan(const Command& command, const Namespace& in);
 
 // The `in` a command carries in its options.
 const Namespace& InOf(const Command& command);
+
+// Whether `plan` is a new proc with a root that must show the target's PID
+// namespace (Where::kForked): a child opens its fs context and a worker
+// does the rest (OpenForkedFsContext, forked.h). Data with a double quote
+// is refused there, as the fs-context path cannot take it.
+bool TakesForkedFsContext(const Plan& plan);
 
 }  // namespace linx::mount_internal
 
