@@ -308,6 +308,11 @@ class Parser {
           if (!Hex4(&cp)) {
             return ErrorAt(esc, "\\u needs four hex digits");
           }
+          if (cp >= 0xDC80 && cp <= 0xDCFF) {
+            // surrogateescape: the byte AppendJsonString wrote this way.
+            out->push_back(static_cast<char>(cp - 0xDC00));
+            break;
+          }
           if (cp >= 0xDC00 && cp <= 0xDFFF) {
             return ErrorAt(esc, "lone low surrogate in a \\u escape");
           }
@@ -413,54 +418,100 @@ absl::StatusOr<JsonValue> ParseJson(absl::string_view text,
   return Parser(text, limits).ParseDocument();
 }
 
-std::string JsonQuote(absl::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      size_t n = Utf8SequenceLength(s.substr(i));
-      if (n > 0) {
-        out.append(s.data() + i, n);
-        i += n;
-        continue;
+namespace {
+
+constexpr char kJsonHex[] = "0123456789abcdef";
+
+// 1 for bytes that need more than a plain copy inside a JSON string.
+struct JsonClasses {
+  unsigned char c[256] = {};
+  constexpr JsonClasses() {
+    for (int i = 0; i < 0x20; ++i) c[i] = 1;
+    for (int i = 0x80; i < 0x100; ++i) c[i] = 1;
+    c[static_cast<unsigned char>('"')] = 1;
+    c[static_cast<unsigned char>('\\')] = 1;
+  }
+};
+constexpr JsonClasses kJsonBytes;
+
+}  // namespace
+
+void AppendJsonString(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* const e = p + s.size();
+  while (p < e) {
+    const unsigned char* run = p;
+    // Eight bytes at a time while none needs care (SWAR: a byte >= 0x80,
+    // a byte < 0x20, or a '"' or '\\' byte).
+    while (e - p >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      constexpr uint64_t kOnes = 0x0101010101010101ull;
+      constexpr uint64_t kHigh = 0x8080808080808080ull;
+      auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+      if (((x & kHigh) | ((x - 0x20 * kOnes) & ~x & kHigh) |
+           has_zero(x ^ ('"' * kOnes)) | has_zero(x ^ ('\\' * kOnes))) != 0) {
+        break;
       }
+      p += 8;
     }
-    ++i;
+    while (p < e && !kJsonBytes.c[*p]) ++p;
+    out->append(reinterpret_cast<const char*>(run), p - run);
+    if (p == e) break;
+    unsigned char c = *p;
+    if (c >= 0x80) {
+      size_t n = Utf8SequenceLength(
+          absl::string_view(reinterpret_cast<const char*>(p), e - p));
+      if (n != 0) {
+        out->append(reinterpret_cast<const char*>(p), n);
+        p += n;
+      } else {
+        // surrogateescape: byte b → U+DC00+b.
+        const char esc[] = {
+            '\\', 'u', 'd', 'c', kJsonHex[c >> 4], kJsonHex[c & 15]};
+        out->append(esc, sizeof(esc));
+        ++p;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
-        out += "\\\"";
+        out->append("\\\"");
         break;
       case '\\':
-        out += "\\\\";
+        out->append("\\\\");
         break;
       case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
+        out->append("\\n");
         break;
       case '\t':
-        out += "\\t";
+        out->append("\\t");
+        break;
+      case '\r':
+        out->append("\\r");
         break;
       case '\b':
-        out += "\\b";
+        out->append("\\b");
         break;
       case '\f':
-        out += "\\f";
+        out->append("\\f");
         break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      default: {
+        const char esc[] = {
+            '\\', 'u', '0', '0', kJsonHex[c >> 4], kJsonHex[c & 15]};
+        out->append(esc, sizeof(esc));
+      }
     }
+    ++p;
   }
-  out.push_back('"');
+  out->push_back('"');
+}
+
+std::string JsonQuote(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  AppendJsonString(s, &out);
   return out;
 }
 

@@ -1,7 +1,7 @@
 // json: a small, bounded JSON (RFC 8259) parser for configuration files such
-// as an OCI runtime-spec config.json, and the quoting the CLI's --json output
-// needs. No exceptions, no recursion beyond a fixed depth, no allocation
-// beyond a fixed size.
+// as an OCI runtime-spec config.json, and the string writer every --json
+// output of the CLI uses. No exceptions, no recursion beyond a fixed depth, no
+// allocation beyond a fixed size.
 //
 //   absl::StatusOr<linx::JsonValue> doc = linx::ParseJson(text);
 //   if (!doc.ok()) return doc.status();  // "json line 3, column 9: ..."
@@ -13,7 +13,10 @@
 // false, null) with optional whitespace (space, tab, CR, LF) around it.
 // Strings: every escape of RFC 8259 (\" \\ \/ \b \f \n \r \t \uXXXX), where
 // a \u escape of a high surrogate must be followed by a \u escape of a low
-// surrogate and the pair decodes to one code point; raw bytes must be valid
+// surrogate and the pair decodes to one code point; a lone \udc80..\udcff
+// decodes to the raw byte 0x80..0xff (Python's "surrogateescape", how
+// AppendJsonString writes bytes that are not UTF-8), any other lone
+// surrogate is an error; raw bytes must be valid
 // UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF) and no control
 // character below 0x20 may appear unescaped. "\u0000" decodes to a NUL byte
 // (callers that pass strings to the kernel must refuse it). Numbers follow
@@ -89,11 +92,23 @@ struct JsonLimits {
 absl::StatusOr<JsonValue> ParseJson(absl::string_view text,
                                     const JsonLimits& limits = {});
 
-// `s` as a JSON string literal, with its quotes: '"' and '\\' escaped, \n
-// \r \t \b \f as such, other bytes below 0x20 and 0x7f as \u00XX. Valid UTF-8
-// passes through unchanged; each byte of an invalid UTF-8 sequence is
-// written as \u00XX (its Latin-1 reading), so the output is always valid
-// JSON and valid UTF-8, and a path with stray bytes stays recognisable.
+// Appends `s` as a JSON string literal (with the quotes): the one string
+// writer of every linx JSON output (`linx list/find/watch --json`, `linx
+// apply --json`).
+//
+// Valid UTF-8 is copied as is (including U+FFFE and other non-characters);
+// '"', '\\' and bytes below 0x20 are escaped (\n, \t, \r, \b, \f, else
+// \u00XX). Each byte that is not part of a valid UTF-8 sequence (strict
+// RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) becomes the
+// lone surrogate U+DC00+byte, written as `\udcXX` (0x80 <= byte <= 0xFF):
+// Python's "surrogateescape". This is unambiguous: valid UTF-8 can never
+// produce a lone surrogate, so ParseJson (which decodes \udc80..\udcff back
+// to those bytes) recovers the exact input, as does Python's
+// json.loads(s).encode("utf-8", "surrogateescape"). Eight bytes at a time
+// while none needs care.
+void AppendJsonString(absl::string_view s, std::string* out);
+
+// AppendJsonString into a new string.
 std::string JsonQuote(absl::string_view s);
 
 }  // namespace linx

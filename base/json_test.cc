@@ -46,6 +46,10 @@ TEST(ParseJsonTest, DecodesEveryEscape) {
       {R"("\ud83d\ude00")", "\xf0\x9f\x98\x80"},  // U+1F600, a pair
       {R"("\uDBFF\uDFFF")", "\xf4\x8f\xbf\xbf"},  // U+10FFFF
       {R"("\u0000x")", std::string("\0x", 2)},
+      // surrogateescape: a lone \udc80..\udcff is that raw byte
+      {R"("a\udcffb\udc80")",
+       "a\xff"
+       "b\x80"},
       {"\"\xc3\xa9\xf0\x9f\x98\x80\"", "\xc3\xa9\xf0\x9f\x98\x80"},  // raw
   };
   for (const Case& c : cases) {
@@ -75,8 +79,10 @@ TEST(ParseJsonTest, RefusesBadInputWithLineAndColumn) {
       {R"("\ud83d")", "high surrogate"},
       {R"("\ud83d\u0041")", "high surrogate"},
       {R"("\ude00")", "lone low surrogate"},
-      {"\"\xc0\xaf\"", "invalid UTF-8"},          // overlong '/'
-      {"\"\xed\xa0\x80\"", "invalid UTF-8"},      // raw surrogate
+      {R"("\udc7f")", "lone low surrogate"},  // below surrogateescape's bytes
+      {R"("\udd00")", "lone low surrogate"},  // above them
+      {"\"\xc0\xaf\"", "invalid UTF-8"},      // overlong '/'
+      {"\"\xed\xa0\x80\"", "invalid UTF-8"},  // raw surrogate
       {"\"\xf4\x90\x80\x80\"", "invalid UTF-8"},  // above U+10FFFF
       {"\"\xe2\x82\"", "invalid UTF-8"},          // truncated
       {"01", "a number may not start with 0"},
@@ -145,18 +151,22 @@ TEST(ParseJsonTest, ErrorPayloadNamesLineAndColumn) {
 }
 
 TEST(JsonQuoteTest, EscapesAndKeepsUtf8) {
-  EXPECT_EQ(JsonQuote("a\"b\\c\n\t\x01\x7f"), R"("a\"b\\c\n\t\u0001\u007f")");
+  EXPECT_EQ(JsonQuote("a\"b\\c\n\t\x01\x7f"),
+            "\"a\\\"b\\\\c\\n\\t\\u0001\x7f\"");
   EXPECT_EQ(JsonQuote("\xc3\xa9"), "\"\xc3\xa9\"");
+  // A byte that is not UTF-8: surrogateescape, as `linx list --json`.
   EXPECT_EQ(JsonQuote("a\xff"
                       "b"),
-            R"("a\u00ffb")");
+            R"("a\udcffb")");
   EXPECT_EQ(JsonQuote(std::string("\0", 1)), R"("\u0000")");
 }
 
 TEST(JsonQuoteTest, RoundTripsThroughTheParser) {
   for (std::string s :
        {std::string("plain"), std::string("\"\\/\b\f\n\r\t"),
-        std::string("\x01\x1f \xe2\x82\xac"), std::string("nul\0inside", 10)}) {
+        std::string("\x01\x1f \xe2\x82\xac"), std::string("nul\0inside", 10),
+        std::string("stray \xff\xc0\xaf\xed\xa0\x80 bytes"),
+        std::string("\\udcff, the text")}) {
     SCOPED_TRACE(s);
     absl::StatusOr<JsonValue> v = ParseJson(JsonQuote(s));
     ASSERT_TRUE(v.ok()) << v.status();

@@ -5,25 +5,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "base/utf8.h"
+#include "base/json.h"
 #include "mountinfo/internal/octal.h"
 
 namespace linx {
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
-
-// 1 for bytes that need more than a plain copy inside a JSON string.
-struct JsonClasses {
-  unsigned char c[256] = {};
-  constexpr JsonClasses() {
-    for (int i = 0; i < 0x20; ++i) c[i] = 1;
-    for (int i = 0x80; i < 0x100; ++i) c[i] = 1;
-    c[static_cast<unsigned char>('"')] = 1;
-    c[static_cast<unsigned char>('\\')] = 1;
-  }
-};
-constexpr JsonClasses kJson;
 
 void AppendUint(uint64_t v, std::string* out) {
   char buf[24];
@@ -107,76 +93,6 @@ void AppendMountJsonImpl(const M& m, std::string* out) {
 }
 
 }  // namespace
-
-void AppendJsonString(absl::string_view s, std::string* out) {
-  out->push_back('"');
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
-  const unsigned char* const e = p + s.size();
-  while (p < e) {
-    const unsigned char* run = p;
-    // Eight bytes at a time while none needs care (SWAR: a byte >= 0x80,
-    // a byte < 0x20, or a '"' or '\\' byte).
-    while (e - p >= 8) {
-      uint64_t x;
-      std::memcpy(&x, p, 8);
-      constexpr uint64_t kOnes = 0x0101010101010101ull;
-      constexpr uint64_t kHigh = 0x8080808080808080ull;
-      auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-      if (((x & kHigh) | ((x - 0x20 * kOnes) & ~x & kHigh) |
-           has_zero(x ^ ('"' * kOnes)) | has_zero(x ^ ('\\' * kOnes))) != 0) {
-        break;
-      }
-      p += 8;
-    }
-    while (p < e && !kJson.c[*p]) ++p;
-    out->append(reinterpret_cast<const char*>(run), p - run);
-    if (p == e) break;
-    unsigned char c = *p;
-    if (c >= 0x80) {
-      size_t n = Utf8SequenceLength(
-          absl::string_view(reinterpret_cast<const char*>(p), e - p));
-      if (n != 0) {
-        out->append(reinterpret_cast<const char*>(p), n);
-        p += n;
-      } else {
-        // surrogateescape: byte b → U+DC00+b.
-        const char esc[] = {'\\', 'u', 'd', 'c', kHex[c >> 4], kHex[c & 15]};
-        out->append(esc, sizeof(esc));
-        ++p;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default: {
-        const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(esc, sizeof(esc));
-      }
-    }
-    ++p;
-  }
-  out->push_back('"');
-}
 
 void AppendMountJson(const MountEntry& m, std::string* out) {
   AppendMountJsonImpl(m, out);

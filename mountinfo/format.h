@@ -17,22 +17,14 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/json.h"
 #include "mountinfo/mountinfo.h"
 
 namespace linx {
 
-// Appends `s` as a JSON string literal (with the quotes).
-//
-// Valid UTF-8 is copied as is (including U+FFFE and other non-characters);
-// '"', '\\' and bytes below 0x20 are escaped (\n, \t, \r, \b, \f, else
-// \u00XX). Each byte that is not part of a valid UTF-8 sequence (strict
-// RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) becomes the
-// lone surrogate U+DC00+byte, written as `\udcXX` (0x80 <= byte <= 0xFF):
-// Python's "surrogateescape". This is unambiguous: valid UTF-8 can never
-// produce a lone surrogate, so a decoder that maps U+DC80..U+DCFF back to
-// bytes 0x80..0xFF recovers the exact input (JsonStringToBytes in the tests;
-// Python: json.loads(s).encode("utf-8", "surrogateescape")).
-void AppendJsonString(absl::string_view s, std::string* out);
+// JSON strings are written by base/json.h's AppendJsonString (valid UTF-8
+// as is, each other byte as the lone surrogate \udcXX: Python's
+// "surrogateescape"), the one writer every linx JSON output shares.
 
 // Appends exactly one JSON object, no trailing newline:
 //   {"mounts": [{"id": 24, "parent_id": 1, "major": 0, "minor": 22,
