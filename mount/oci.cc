@@ -204,22 +204,7 @@ std::vector<std::string> RenderCalls(const OciStep& step,
     RenderCommand(*step.mask_file, root_dir, "otherwise: ", &calls);
     return calls;
   }
-  auto add = [&](Command c) {
-    std::visit(
-        [&](auto& cmd) {
-          using T = std::decay_t<decltype(cmd)>;
-          if constexpr (!std::is_same_v<T, PivotRootCommand>) {
-            cmd.options.root.dir = root_dir;
-          }
-        },
-        c);
-    absl::StatusOr<std::vector<std::string>> planned = PlanCalls(c);
-    if (!planned.ok()) {
-      calls.push_back(std::string(planned.status().message()));
-      return;
-    }
-    calls.insert(calls.end(), planned->begin(), planned->end());
-  };
+  auto add = [&](const Command& c) { RenderCommand(c, root_dir, "", &calls); };
   add(step.main);
   if (!step.uid_map.empty()) {
     calls.push_back(absl::StrCat(
