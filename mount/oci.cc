@@ -508,6 +508,27 @@ absl::StatusOr<std::shared_ptr<UniqueFd>> CloneDevNull(int dev_null) {
   return std::make_shared<UniqueFd>(fd);
 }
 
+// A clone of a `mounts` bind's source made in the caller's namespace
+// (open_tree(2) OPEN_TREE_CLONE; AT_RECURSIVE for an rbind), for --in.
+absl::StatusOr<std::shared_ptr<UniqueFd>> CloneSource(const BindCommand& b) {
+  bool rec = false;
+  for (MountFlag f : b.options.flags) rec |= f == MountFlag::kRec;
+  unsigned flags =
+      sys::kOpenTreeClone | O_CLOEXEC | (rec ? sys::kAtRecursive : 0);
+  int fd = sys::OpenTree(AT_FDCWD, b.source.c_str(), flags);
+  if (fd < 0) {
+    int err = errno;
+    return MakeOpError(
+        {"apply", Stage::kMount, err, b.source},
+        absl::StrCat("open_tree(AT_FDCWD, ", Quote(b.source),
+                     ", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC",
+                     rec ? "|AT_RECURSIVE" : "",
+                     ") in the caller's namespace: ", ErrnoDescription(err),
+                     err == ENOSYS ? ": binds with --in need Linux 5.2+" : ""));
+  }
+  return std::make_shared<UniqueFd>(fd);
+}
+
 // The result of resolving a readonlyPaths/maskedPaths entry: nullopt when
 // the path is missing (ENOENT: skipped, as runc does), else its fd and
 // canonical path; other failures are errors.
@@ -718,6 +739,33 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
       }
     }
   }
+  // With --in, the `mounts` binds' sources are paths of the caller (made
+  // absolute here, next to the bundle): each is cloned here, in the
+  // caller's namespace, before the trip (open_tree(2) OPEN_TREE_CLONE,
+  // AT_RECURSIVE for rbind), and the trip attaches the clone; whether a
+  // source is a directory is read here too. Without --in the trip runs in
+  // this namespace and clones there.
+  std::vector<std::shared_ptr<UniqueFd>> source_trees(steps.size());
+  std::vector<std::optional<bool>> source_is_dir(steps.size());
+  if (!in.is_self()) {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const auto* b = std::get_if<BindCommand>(&steps[i].main);
+      if (steps[i].kind != OciStepKind::kMount || b == nullptr ||
+          b->options.source_in_root || b->source_tree != nullptr) {
+        continue;
+      }
+      source_is_dir[i] = SourceIsDirectory(steps[i]);
+      if (options.dry_run) continue;
+      absl::StatusOr<std::shared_ptr<UniqueFd>> tree = CloneSource(*b);
+      if (!tree.ok()) {
+        result.failed_index = i + 1;
+        result.status =
+            PrefixStatus(tree.status(), absl::StrCat(StepName(steps[i]), ": "));
+        return result;
+      }
+      source_trees[i] = *std::move(tree);
+    }
+  }
   bool ran = false;
   absl::Status trip = RunIn(in, "apply", [&]() -> absl::Status {
     ran = true;
@@ -729,7 +777,9 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
       for (size_t i = 0; i < steps.size(); ++i) {
         OciStepResult& r = result.steps[i];
         if (steps[i].kind == OciStepKind::kMount) {
-          r.file_destination = steps[i].bind && !SourceIsDirectory(steps[i]);
+          r.file_destination =
+              steps[i].bind &&
+              !source_is_dir[i].value_or(SourceIsDirectory(steps[i]));
           DryResolve(root.get(), steps[i], &r);
         } else {
           DryResolvePath(root.get(), steps[i], root_dir, &r);
@@ -777,8 +827,10 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
       }
       if (auto* b = std::get_if<BindCommand>(&main)) {
         // A file is bound onto a file: create the destination as one.
-        b->options.create = r.file_destination = !SourceIsDirectory(steps[i]);
+        b->options.create = r.file_destination =
+            !source_is_dir[i].value_or(SourceIsDirectory(steps[i]));
         b->options.idmap = idmaps[i];
+        if (source_trees[i] != nullptr) b->source_tree = source_trees[i];
       }
       const size_t before = undo.size();
       absl::Status s = Execute(main, &undo);

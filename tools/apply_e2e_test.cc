@@ -740,6 +740,28 @@ TEST(LinxApplyTest, AppliesIntoAnotherNamespaceInOneTrip) {
   EXPECT_STREQ(got, want);
   EXPECT_NE(
       ::access(absl::StrCat(in_child, "/proc/", ::getpid()).c_str(), F_OK), 0);
+
+  // Bind sources are the caller's paths: a tmpfs mounted here after the
+  // child was made (private, so its copy of the table never sees it) is
+  // what lands in the child's root, not the directory beneath it there.
+  const std::string late = b.bundle + "/late";
+  ASSERT_EQ(::mkdir(late.c_str(), 0755), 0);
+  Write(late + "/marker", "under\n");
+  ASSERT_EQ(::mount("late", late.c_str(), "tmpfs", 0, "size=64k"), 0);
+  ASSERT_EQ(::mount(nullptr, late.c_str(), nullptr, MS_PRIVATE, nullptr), 0);
+  Write(late + "/marker", "caller's tmpfs\n");
+  // The child's view of the same path: no tmpfs there.
+  ASSERT_EQ(Slurp(absl::StrCat("/proc/", pid, "/root", late, "/marker")),
+            "under\n");
+  Write(b.bundle + "/late.json", R"([
+    {"destination": "/late", "type": "bind", "source": "late",
+     "options": ["rbind"]}
+  ])");
+  LinxResult lr = RunLinx({"apply", b.bundle + "/late.json", "--root", b.rootfs,
+                           "--in", absl::StrCat("pid:", pid)});
+  ASSERT_EQ(lr.exit_code, 0) << lr;
+  EXPECT_EQ(Slurp(in_child + "/late/marker"), "caller's tmpfs\n");
+  ASSERT_EQ(::umount2(late.c_str(), MNT_DETACH), 0);
   std::optional<MountInfo> data = FindMount(b.rootfs + "/data", pid);
   ASSERT_TRUE(data.has_value());
   EXPECT_TRUE(HasOption(data->vfs_options, "ro"));
