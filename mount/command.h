@@ -129,6 +129,12 @@ struct UndoRecord {
   InRoot root;
   // A new mount (or bind) attached at this path: detached by Undo.
   std::string mounted_at;
+  // The ID of the mount the command left at `mounted_at` (statx(2): the
+  // unique 64-bit ID on 6.8+, else the 32-bit one; 0 where the kernel has
+  // neither). Undo detaches or moves back only that mount: when another
+  // one sits on top at that path by then, the record fails with ESTALE and
+  // both are left alone.
+  uint64_t mount_id = 0;
   // A mount moved from here to `mounted_at`: moved back by Undo.
   std::string moved_from;
   // Directories and placeholder files the command created inside `root`
@@ -146,7 +152,9 @@ absl::Status Execute(const Command& command, std::vector<UndoRecord>* undo);
 // made): each mount detached (umount2(MNT_DETACH), resolved in its root
 // again), each move reversed, then what was created removed
 // (RemoveCreated: only empty directories and regular files of the recorded
-// kind). Keeps going after a failure; returns the first.
+// kind). A record whose mount is no longer the one at its path (its
+// mount_id differs: something was mounted over it since) is not touched:
+// ESTALE at stage resolve. Keeps going after a failure; returns the first.
 absl::Status Undo(absl::Span<const UndoRecord> records,
                   const Namespace& in = Namespace::Self());
 

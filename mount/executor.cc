@@ -45,6 +45,7 @@ void Record(std::vector<UndoRecord>* undo, const Plan& plan,
   UndoRecord r;
   r.operation = plan.operation;
   r.mounted_at = at;
+  r.mount_id = mount_internal::MountIdAt(-1, at);
   r.moved_from = from;
   undo->push_back(std::move(r));
 }
@@ -217,7 +218,34 @@ absl::Status Undo(absl::Span<const UndoRecord> records, const Namespace& in) {
     for (auto it = records.rbegin(); it != records.rend(); ++it) {
       const UndoRecord& r = *it;
       absl::Status s;
-      if (!r.moved_from.empty()) {
+      absl::StatusOr<UniqueFd> root_fd;
+      int fd = r.root.fd;
+      if (r.root.enabled() && fd < 0) {
+        root_fd = OpenRoot(r.root.dir);
+        fd = root_fd.ok() ? root_fd->get() : -1;
+        if (!root_fd.ok()) s = root_fd.status();
+      }
+      const bool mounted = !r.mounted_at.empty();
+      uint64_t now = 0;
+      if (mounted && r.mount_id != 0 && (fd >= 0 || !r.root.enabled())) {
+        now = mount_internal::MountIdAt(fd, r.mounted_at);
+      }
+      if (mounted && r.mount_id != 0 && now != r.mount_id) {
+        // Not ours any more: a mount stacked on it since (or gone).
+        if (s.ok()) {
+          s = MakeOpError(
+              {r.operation, Stage::kResolve, ESTALE, r.mounted_at},
+              absl::StrCat("undo ", r.operation, ": the mount at ",
+                           Quote(r.mounted_at),
+                           " is not the one it made "
+                           "(mount ID ",
+                           r.mount_id, ", now ",
+                           now == 0 ? std::string("none") : absl::StrCat(now),
+                           "): left alone"));
+        }
+      } else if (!s.ok()) {
+        // The root could not be opened: nothing to do for this record.
+      } else if (!r.moved_from.empty()) {
         MoveCommand back{r.mounted_at, r.moved_from, {}};
         back.options.root = r.root;
         s = Execute(back);
@@ -227,15 +255,8 @@ absl::Status Undo(absl::Span<const UndoRecord> records, const Namespace& in) {
         off.options.root = r.root;
         s = Execute(off);
       }
-      if (!r.created.empty() && r.root.enabled()) {
-        absl::StatusOr<UniqueFd> root_fd;
-        int fd = r.root.fd;
-        if (fd < 0) {
-          root_fd = OpenRoot(r.root.dir);
-          fd = root_fd.ok() ? root_fd->get() : -1;
-          if (!root_fd.ok() && s.ok()) s = root_fd.status();
-        }
-        if (fd >= 0) RemoveCreated(fd, r.created);
+      if (!r.created.empty() && r.root.enabled() && fd >= 0) {
+        RemoveCreated(fd, r.created);
       }
       if (!s.ok() && first.ok()) first = s;
     }

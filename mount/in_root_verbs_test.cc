@@ -397,6 +397,43 @@ TEST(InRootVerbsTest, UndoTakesBackMountsBindsMovesAndWhatWasCreated) {
   EXPECT_EQ(Tree(l.top), tree_before);
 }
 
+// Undo takes back only the mount the command made: when another mount was
+// stacked on it, or it was unmounted and its parent now shows at the path,
+// the record fails with ESTALE and nothing is detached (before, the parent
+// scratch mount itself would have been). With a root and without.
+TEST(InRootVerbsTest, UndoLeavesAMountThatIsNoLongerItsOwn) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  Layout l = MakeLayout("undo-own");
+  for (bool in_root : {true, false}) {
+    SCOPED_TRACE(in_root ? "in root" : "plain path");
+    std::string a = MakeSubdir(l.rootfs, in_root ? "a" : "pa");
+    std::string b = MakeSubdir(l.rootfs, in_root ? "b" : "pb");
+    std::string table_before = TableText();
+    std::vector<UndoRecord> undo;
+    MountCommand ma{"ours-a", in_root ? "/a" : a, "tmpfs", {}};
+    MountCommand mb{"ours-b", in_root ? "/b" : b, "tmpfs", {}};
+    if (in_root) ma.options.root = mb.options.root = Root(l);
+    ASSERT_OK(Execute(ma, &undo));
+    ASSERT_OK(Execute(mb, &undo));
+    ASSERT_EQ(undo.size(), 2u);
+    EXPECT_NE(undo[0].mount_id, 0u);
+    EXPECT_NE(undo[0].mount_id, undo[1].mount_id);
+    // Someone else stacks a mount on ours at a, and unmounts ours at b.
+    ASSERT_EQ(::mount("theirs", a.c_str(), "tmpfs", 0, nullptr), 0);
+    ASSERT_EQ(::umount2(b.c_str(), 0), 0);
+    std::string table_then = TableText();
+    absl::Status s = Undo(undo);
+    EXPECT_THAT(s, ErrnoIs(ESTALE));
+    EXPECT_THAT(s, StageIs(Stage::kResolve));
+    EXPECT_EQ(TableText(), table_then);  // nothing detached
+    // With theirs gone, ours is the one at a again: undone.
+    ASSERT_EQ(::umount2(a.c_str(), 0), 0);
+    std::vector<UndoRecord> only_a = {undo[0]};
+    ASSERT_OK(Undo(only_a));
+    EXPECT_EQ(TableText(), table_before);
+  }
+}
+
 // A race: while a thread keeps exchanging a directory of the rootfs with a
 // symlink pointing outside, binds with mkdir and create run into it. Every
 // one either fails or lands inside; nothing is ever created or mounted

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -138,7 +139,7 @@ absl::Status Undo(absl::Status failure, const std::string& attached,
   return failure;
 }
 
-void Record(std::vector<UndoRecord>* undo, const Plan& plan,
+void Record(std::vector<UndoRecord>* undo, const Plan& plan, const Root& root,
             const InRootPath& at, std::string moved_from = "") {
   if (undo == nullptr) return;
   UndoRecord r;
@@ -146,6 +147,7 @@ void Record(std::vector<UndoRecord>* undo, const Plan& plan,
   r.root.dir = plan.root->dir;
   r.root.fd = plan.root->fd;
   r.mounted_at = at.path;
+  r.mount_id = MountIdAt(root.fd, at.path);
   r.moved_from = std::move(moved_from);
   r.created = at.created;
   undo->push_back(std::move(r));
@@ -216,7 +218,7 @@ absl::Status NewMountInRoot(const Plan& plan, const NewMountPlan& p,
       Inside(plan, root, check_fd,
              absl::StrCat("the new mount at ", InRootName(root, target)));
   if (!s.ok()) return Undo(s, attached, root, target);
-  Record(undo, plan, target);
+  Record(undo, plan, root, target);
   return absl::OkStatus();
 }
 
@@ -292,7 +294,7 @@ absl::Status BindInRoot(const Plan& plan, const BindPlan& p, const Root& root,
                absl::StrCat("the bind at ", InRootName(root, target)));
   }
   if (!s.ok()) return Undo(s, attached, root, target);
-  Record(undo, plan, target);
+  Record(undo, plan, root, target);
   return absl::OkStatus();
 }
 
@@ -331,7 +333,7 @@ absl::Status MoveInRoot(const Plan& plan, const MovePlan& p, const Root& root,
         FdPath(plan, root, source.fd.get(), target.path);
     return UndoAfter(s, at.ok() ? *at : "", false);
   }
-  Record(undo, plan, target, source.path);
+  Record(undo, plan, root, target, source.path);
   return absl::OkStatus();
 }
 
@@ -428,6 +430,25 @@ absl::Status UmountInRoot(const Plan& plan, const UmountPlan& p,
 }
 
 }  // namespace
+
+uint64_t MountIdAt(int root_fd, const std::string& path) {
+  constexpr unsigned kStatxMntIdUnique = 0x4000;  // 6.8+, not in glibc 2.36
+  struct statx stx {};
+  int err = 0;
+  if (root_fd >= 0) {
+    absl::StatusOr<InRootPath> at = ResolveInRoot(root_fd, path);
+    if (!at.ok()) return 0;
+    err = ::statx(at->fd.get(), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+                  STATX_MNT_ID | kStatxMntIdUnique, &stx);
+  } else {
+    err = ::statx(AT_FDCWD, path.c_str(), 0, STATX_MNT_ID | kStatxMntIdUnique,
+                  &stx);
+  }
+  if (err != 0 || (stx.stx_mask & (STATX_MNT_ID | kStatxMntIdUnique)) == 0) {
+    return 0;
+  }
+  return stx.stx_mnt_id;
+}
 
 absl::Status ExecInRoot(const Plan& plan, std::vector<UndoRecord>* undo) {
   ASSIGN_OR_RETURN(Root root, OpenTheRoot(*plan.root));

@@ -5,6 +5,8 @@
 #ifndef LINX_MOUNT_INTERNAL_IN_ROOT_EXEC_H_
 #define LINX_MOUNT_INTERNAL_IN_ROOT_EXEC_H_
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -29,6 +31,13 @@ namespace linx::mount_internal {
 // was attached detaches it and removes what the resolver created.
 // Appends to `undo` (may be null) what a new mount, bind or move left.
 absl::Status ExecInRoot(const Plan& plan, std::vector<UndoRecord>* undo);
+
+// The ID of the mount at `path` now, as statx(2) reports it for the top
+// mount there (the unique 64-bit ID on 6.8+, else the 32-bit one): `path`
+// resolved inside `root_fd` (mount/in_root.h) when root_fd >= 0, else
+// normally from the calling thread's root. 0 when the kernel reports no
+// mount ID (before 5.8) or the path does not resolve. UndoRecord::mount_id.
+uint64_t MountIdAt(int root_fd, const std::string& path);
 
 }  // namespace linx::mount_internal
 
