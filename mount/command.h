@@ -144,8 +144,10 @@ struct UndoRecord {
 
 // Execute, appending to `undo` what the command left behind when it
 // succeeds: new mounts and binds (mounted_at), moves, and with a root what
-// was created. Remounts and umounts leave no record: they cannot be taken
-// back. `undo` may be null.
+// was created; also for a mount a child forked into the target's PID
+// namespace made (its mount ID read there by a worker afterwards).
+// Remounts and umounts leave no record: they cannot be taken back. `undo`
+// may be null.
 absl::Status Execute(const Command& command, std::vector<UndoRecord>* undo);
 
 // Takes back `records`, newest first, in namespace `in` (where they were

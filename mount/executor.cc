@@ -35,6 +35,8 @@ namespace linx {
 namespace {
 
 using mount_internal::BindPlan;
+using mount_internal::MovePlan;
+using mount_internal::NewMountPlan;
 using mount_internal::Plan;
 using mount_internal::Where;
 
@@ -47,6 +49,35 @@ void Record(std::vector<UndoRecord>* undo, const Plan& plan,
   r.mounted_at = at;
   r.mount_id = mount_internal::MountIdAt(-1, at);
   r.moved_from = from;
+  undo->push_back(std::move(r));
+}
+
+// The record of a plan a forked child ran (it cannot write the journal):
+// the path in the target namespace, and the mount's ID read there by a
+// worker (0 if that trip fails: Undo then goes by path alone).
+void RecordForked(const Plan& plan, const Namespace& in,
+                  std::vector<UndoRecord>* undo) {
+  if (undo == nullptr) return;
+  std::string at, from;
+  if (const auto* p = std::get_if<NewMountPlan>(&plan.call)) {
+    if (!p->main_call || (p->flags & (MS_REMOUNT | MS_MOVE)) != 0) return;
+    at = p->target;
+  } else if (const auto* b = std::get_if<BindPlan>(&plan.call)) {
+    at = b->target;
+  } else if (const auto* m = std::get_if<MovePlan>(&plan.call)) {
+    at = m->target;
+    from = m->source;
+  } else {
+    return;
+  }
+  UndoRecord r;
+  r.operation = plan.operation;
+  r.mounted_at = at;
+  r.moved_from = from;
+  (void)RunIn(in, "undo", [&]() -> absl::Status {
+    r.mount_id = mount_internal::MountIdAt(-1, at);
+    return absl::OkStatus();
+  });
   undo->push_back(std::move(r));
 }
 
@@ -127,7 +158,9 @@ absl::Status Run(Plan plan, const Namespace& in,
     case Where::kCaller:
       return ExecHere(plan, undo);
     case Where::kForked:
-      return mount_internal::RunForked(plan, in);
+      RETURN_IF_ERROR(mount_internal::RunForked(plan, in));
+      RecordForked(plan, in, undo);
+      return absl::OkStatus();
     case Where::kWorker:
       break;
   }

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/op_error.h"
@@ -42,6 +43,7 @@ using ::linx::testing::ReadFile;
 using ::linx::testing::ScopedMounts;
 using ::linx::testing::StageIs;
 using ::linx::testing::StatvfsFlags;
+using ::linx::testing::TableText;
 using ::linx::testing::WriteFile;
 
 bool MountedIn(pid_t pid, const std::string& target) {
@@ -132,6 +134,28 @@ TEST(ProcTest, PathTargetUsesTheCallersPidNamespace) {
   EXPECT_TRUE(mine_in_p) << "the caller's PID namespace";
   EXPECT_FALSE(mine_in_q) << "the child's PID namespace";
   EXPECT_TRUE(init_in_q);
+}
+
+// A mount a forked child made is in the undo journal too (the child cannot
+// write it: the executor records the path and reads the mount's ID there),
+// and Undo in that namespace takes it back.
+TEST(ProcTest, ForkedMountsAreJournaledAndUndone) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  ASSERT_OK_AND_ASSIGN(auto child, ParkedChild::Spawn());
+  std::string d = MakeScratchDir("proc-undo");
+  ASSERT_OK_AND_ASSIGN(Namespace by_pid, Namespace::Pid(child->pid()));
+  std::string before = TableText(child->pid());
+  MountCommand proc{"proc", d, "proc", {}};
+  proc.options.in = by_pid;
+  std::vector<UndoRecord> undo;
+  ASSERT_OK(Execute(proc, &undo));
+  ASSERT_EQ(undo.size(), 1u);
+  EXPECT_EQ(undo[0].mounted_at, d);
+  EXPECT_NE(undo[0].mount_id, 0u);
+  EXPECT_TRUE(MountedIn(child->pid(), d));
+  ASSERT_OK(Undo(undo, by_pid));
+  EXPECT_FALSE(MountedIn(child->pid(), d));
+  EXPECT_EQ(TableText(child->pid()), before);
 }
 
 // The same with a root (as `linx apply --in pid:N` mounts a container's
