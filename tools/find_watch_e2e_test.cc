@@ -150,6 +150,59 @@ INSTANTIATE_TEST_SUITE_P(Modes, WatchDiffTest, ::testing::Bool(),
                            return std::string(info.param ? "events" : "relist");
                          });
 
+// --exact: a remount made in the same window as a mount is reported at
+// once; by default it waits for the next sweep (--rescan, 60 s here). The
+// watcher is stopped while both changes are made, so they share a window.
+TEST(WatchCommandTest, DiffExactReportsARemountBesideAMountAtOnce) {
+  LINX_SKIP_UNLESS_PRIVILEGED();
+  for (bool exact : {true, false}) {
+    SCOPED_TRACE(exact ? "--exact" : "default");
+    std::string a = MakeScratchDir(exact ? "exact-a" : "default-a");
+    std::string b = MakeScratchDir(exact ? "exact-b" : "default-b");
+    ASSERT_EQ(::mount("beside", b.c_str(), "tmpfs", 0, nullptr), 0);
+    struct U {
+      std::vector<std::string> p;
+      ~U() {
+        for (const std::string& d : p) ::umount2(d.c_str(), MNT_DETACH);
+      }
+    } u{{a, b}};
+    std::vector<std::string> argv = {"watch",   "--diff",   "--json",
+                                     "--count", "2",        "--timeout",
+                                     "4",       "--rescan", "60"};
+    if (exact) argv.push_back("--exact");
+    LinxProcess w(argv);
+    ASSERT_TRUE(w.WaitForStderr("watching")) << w.err();
+    ASSERT_EQ(::kill(w.pid(), SIGSTOP), 0);
+    int st = 0;
+    ASSERT_EQ(::waitpid(w.pid(), &st, WUNTRACED), w.pid());
+    ASSERT_TRUE(WIFSTOPPED(st));
+    ASSERT_EQ(::mount("added", a.c_str(), "tmpfs", 0, nullptr), 0);
+    ASSERT_EQ(::mount(nullptr, b.c_str(), nullptr,
+                      MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr),
+              0);
+    ASSERT_EQ(::kill(w.pid(), SIGCONT), 0);
+    int code = w.Finish();
+    std::vector<std::string> lines =
+        absl::StrSplit(w.out(), '\n', absl::SkipEmpty());
+    if (exact) {
+      EXPECT_EQ(code, 0) << w.err();
+      ASSERT_EQ(lines.size(), 2u) << w.out();
+      EXPECT_THAT(w.out(), HasSubstr("\"source\": \"added\""));
+      EXPECT_THAT(w.out(), HasSubstr("{\"event\": \"changed\""));
+    } else {
+      EXPECT_EQ(code, 1) << w.err();  // --count not reached in 4 s
+      ASSERT_EQ(lines.size(), 1u) << w.out();
+      EXPECT_THAT(lines[0], StartsWith("{\"event\": \"added\""));
+    }
+  }
+}
+
+TEST(WatchCommandTest, ExactNeedsDiff) {
+  LinxProcess bad({"watch", "--exact"});
+  EXPECT_EQ(bad.Finish(), 2);
+  EXPECT_THAT(bad.err(), HasSubstr("--exact applies to --diff"));
+}
+
 TEST(WatchCommandTest, DiffRefusesBackend) {
   LinxProcess bad({"watch", "--diff", "--backend", "text"});
   EXPECT_EQ(bad.Finish(), 2);

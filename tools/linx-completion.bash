@@ -16,7 +16,7 @@ _linx_options() {  # the options of command $1
   case "$1" in
     list) echo "--pid --file --json --tree --strict --backend --help" ;;
     find) echo "--json --backend --is-mount-point --help" ;;
-    watch) echo "--pid --json --count --timeout --rescan --backend --no-fanotify --diff --help" ;;
+    watch) echo "--pid --json --count --timeout --rescan --backend --no-fanotify --diff --exact --help" ;;
     mount) echo "--flags --data --create --mkdir --root --beneath --in --userns --help" ;;
     bind) echo "--flags --data --create --mkdir --root --source-in-root --beneath --idmap --in --userns --help" ;;
     move) echo "--root --in --userns --help" ;;

@@ -45,6 +45,8 @@ class LinxProcess {
   int Finish(int idle_ms = 20000);
   // Whether the process, once reaped, exited normally.
   bool exited() const { return exited_; }
+  // Its pid (to stop and continue it in a test).
+  pid_t pid() const { return pid_; }
 
   const std::string& out() const { return out_text_; }
   const std::string& err() const { return err_text_; }

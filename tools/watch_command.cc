@@ -25,7 +25,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: linx watch [--pid N] [--json] [--count N] [--timeout SECONDS]\n"
     "                  [--rescan SECONDS] [--backend auto|text|statmount]\n"
-    "                  [--no-fanotify] [--diff]\n"
+    "                  [--no-fanotify] [--diff [--exact]]\n"
     "\n"
     "Print changes to a mount table as they happen (default: the calling\n"
     "process's namespace), one line per added, removed or changed mount.\n"
@@ -47,6 +47,9 @@ constexpr char kUsage[] =
     "                   the numeric sweep, which also reports a remount\n"
     "                   made together with a mount or umount; --backend\n"
     "                   does not apply\n"
+    "  --exact          with --diff: sweep whenever the kernel signals a\n"
+    "                   change, so every remount is reported at once (a\n"
+    "                   mount or umount then costs a sweep too)\n"
     "  --help           this text\n"
     "\n"
     "Exit status: 0 success, 1 failure or --count not reached, 2 usage.\n";
@@ -165,8 +168,10 @@ int WatchLoop(
 }
 
 int WatchLive(const MonitorOptions& options, bool json, long long count,
-              absl::Duration timeout) {
+              absl::Duration timeout, bool exact) {
   LiveTableOptions lo;
+  lo.sweep_policy =
+      exact ? SweepPolicy::kOnPoke : SweepPolicy::kOnUnexplainedPoke;
   lo.pid = options.pid;
   lo.use_events = options.use_fanotify;
   lo.sweep_interval = options.rescan_interval;
@@ -219,6 +224,8 @@ ParsedWatchCommand ParseWatchCommand(int argc, char** argv) {
       c.json = true;
     } else if (arg == "--diff" && !inline_value) {
       c.diff = true;
+    } else if (arg == "--exact" && !inline_value) {
+      c.exact = true;
     } else if (arg == "--no-fanotify" && !inline_value) {
       c.options.use_fanotify = false;
     } else if (arg == "--pid") {
@@ -273,11 +280,14 @@ int RunWatchCommand(int argc, char** argv) {
   const long long count = parsed.command.count;
   const absl::Duration timeout = parsed.command.timeout;
   const MonitorOptions& options = parsed.command.options;
+  if (parsed.command.exact && !parsed.command.diff) {
+    return Usage("--exact applies to --diff");
+  }
   if (parsed.command.diff) {
     if (parsed.command.backend_given) {
       return Usage("--backend does not apply to --diff");
     }
-    return WatchLive(options, json, count, timeout);
+    return WatchLive(options, json, count, timeout, parsed.command.exact);
   }
   absl::StatusOr<std::unique_ptr<MountMonitor>> mon =
       MountMonitor::Open(options);

@@ -33,6 +33,7 @@ namespace linx::tools {
 struct WatchCommand {
   bool json = false;
   bool diff = false;           // --diff: changes from a LiveMountTable
+  bool exact = false;          // --exact: with --diff, SweepPolicy::kOnPoke
   bool backend_given = false;  // --backend was given (not with --diff)
   long long count = -1;        // --count; -1 when not given, else > 0
   absl::Duration timeout = absl::InfiniteDuration();  // --timeout
