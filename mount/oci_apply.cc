@@ -265,6 +265,19 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
     r.calls = RenderCalls(step, root_dir);
     result.steps.push_back(std::move(r));
   }
+  // Entry i failed with `s`: the result names it. In the trip,
+  // fail_and_roll_back also marks it and takes back what was done.
+  auto failed = [&](size_t i, const absl::Status& s) {
+    result.failed_index = i + 1;
+    result.status = PrefixStatus(s, absl::StrCat(StepName(steps[i]), ": "));
+  };
+  auto fail_and_roll_back = [&](size_t i, const absl::Status& s,
+                                const std::vector<UndoRecord>& undo) {
+    result.steps[i].state = OciStepState::kFailed;
+    failed(i, s);
+    result.rolled_back = true;
+    result.rollback_status = Undo(undo, Namespace::Self());
+  };
   // The user namespaces of idmapped binds are made before the trip: they
   // belong to no mount namespace, and making one forks a helper child.
   std::vector<std::optional<UserNamespace>> idmaps(steps.size());
@@ -274,9 +287,7 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
       absl::StatusOr<UserNamespace> ns =
           UserNamespace::WithMaps(steps[i].uid_map, steps[i].gid_map);
       if (!ns.ok()) {
-        result.failed_index = i + 1;
-        result.status =
-            PrefixStatus(ns.status(), absl::StrCat(StepName(steps[i]), ": "));
+        failed(i, ns.status());
         return result;
       }
       idmaps[i] = *std::move(ns);
@@ -309,8 +320,7 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
         }
       }
       if (!s.ok()) {
-        result.failed_index = i + 1;
-        result.status = PrefixStatus(s, absl::StrCat(StepName(steps[i]), ": "));
+        failed(i, s);
         return result;
       }
     }
@@ -334,9 +344,7 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
       if (options.dry_run) continue;
       absl::StatusOr<std::shared_ptr<UniqueFd>> tree = CloneSource(*b);
       if (!tree.ok()) {
-        result.failed_index = i + 1;
-        result.status =
-            PrefixStatus(tree.status(), absl::StrCat(StepName(steps[i]), ": "));
+        failed(i, tree.status());
         return result;
       }
       source_trees[i] = *std::move(tree);
@@ -385,11 +393,7 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
           if (r.state != OciStepState::kSkipped) r.state = OciStepState::kDone;
           continue;
         }
-        r.state = OciStepState::kFailed;
-        result.failed_index = i + 1;
-        result.status = PrefixStatus(s, absl::StrCat(StepName(steps[i]), ": "));
-        result.rolled_back = true;
-        result.rollback_status = Undo(undo, Namespace::Self());
+        fail_and_roll_back(i, s, undo);
         return absl::OkStatus();
       }
       Command main = steps[i].main;
@@ -422,11 +426,7 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
         r.state = OciStepState::kDone;
         continue;
       }
-      r.state = OciStepState::kFailed;
-      result.failed_index = i + 1;
-      result.status = PrefixStatus(s, absl::StrCat(StepName(steps[i]), ": "));
-      result.rolled_back = true;
-      result.rollback_status = Undo(undo, Namespace::Self());
+      fail_and_roll_back(i, s, undo);
       return absl::OkStatus();
     }
     return absl::OkStatus();
