@@ -350,6 +350,12 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
       source_trees[i] = *std::move(tree);
     }
   }
+  // Whether step i's source is a directory: read before the trip with
+  // --in, else here (a stat(2) in the trip's namespace, only when needed).
+  auto source_is_directory = [&](size_t i) {
+    return source_is_dir[i].has_value() ? *source_is_dir[i]
+                                        : SourceIsDirectory(steps[i]);
+  };
   bool ran = false;
   absl::Status trip = RunIn(in, "apply", [&]() -> absl::Status {
     ran = true;
@@ -361,9 +367,7 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
       for (size_t i = 0; i < steps.size(); ++i) {
         OciStepResult& r = result.steps[i];
         if (steps[i].kind == OciStepKind::kMount) {
-          r.file_destination =
-              steps[i].bind &&
-              !source_is_dir[i].value_or(SourceIsDirectory(steps[i]));
+          r.file_destination = steps[i].bind && !source_is_directory(i);
           DryResolve(root.get(), steps[i], &r);
         } else {
           DryResolvePath(root.get(), steps[i], root_dir, &r);
@@ -407,8 +411,7 @@ OciApplyResult ApplyOci(const std::vector<OciStep>& steps,
       }
       if (auto* b = std::get_if<BindCommand>(&main)) {
         // A file is bound onto a file: create the destination as one.
-        b->options.create = r.file_destination =
-            !source_is_dir[i].value_or(SourceIsDirectory(steps[i]));
+        b->options.create = r.file_destination = !source_is_directory(i);
         b->options.idmap = idmaps[i];
         if (source_trees[i] != nullptr) b->source_tree = source_trees[i];
       }
